@@ -1,0 +1,15 @@
+using FleetQuant.Compression.TensorCoding;
+using FleetQuant.Compression.Onnx;
+using FleetQuant.Compression.Recipes;
+
+namespace FleetQuant.Compression.Pipeline;
+
+/// <summary>
+/// The result of applying a recipe: a runnable ONNX model, the wire form of each tensor a step encoded
+/// (every other initializer travels raw), and what happened to each tensor.
+/// </summary>
+public sealed record CompressedModel(
+    ModelProto Model,
+    Recipe Recipe,
+    IReadOnlyDictionary<string, EncodedTensor> Encodings,
+    IReadOnlyList<TensorNote> Notes);
