@@ -1,0 +1,11 @@
+using System.CommandLine;
+
+namespace FleetQuant.Cli.Commands;
+
+/// <summary>Every verb of the CLI; each verb lives in its own *Command class with a Create() factory.</summary>
+public static class CommandCatalog
+{
+    public static IEnumerable<Command> All() =>
+    [
+    ];
+}
