@@ -1,0 +1,136 @@
+namespace FleetQuant.Protocol.Messages;
+
+/// <summary>Sent by a device when it connects: who it is, what it runs, what it can take.</summary>
+public sealed record HelloMessage
+{
+    public required DeviceProfileMessage Profile { get; init; }
+
+    public required string AgentVersion { get; init; }
+
+    /// <summary>SHA-256 (hex) of the artifact the device runs now; null before its first model.</summary>
+    public string? CurrentArtifactSha256 { get; init; }
+
+    /// <summary>Highest manifest release the device has accepted (its anti-rollback floor).</summary>
+    public long LastAcceptedRelease { get; init; }
+}
+
+/// <summary>The device's hardware profile as it reports it (camelCase JSON, same fields as the planner's profile).</summary>
+public sealed record DeviceProfileMessage
+{
+    public required string DeviceId { get; init; }
+
+    public required string HardwareClass { get; init; }
+
+    public required string Arch { get; init; }
+
+    public required int CpuCores { get; init; }
+
+    public IReadOnlyList<string> CpuFeatures { get; init; } = [];
+
+    public required long RamBytes { get; init; }
+
+    public required long ModelMemoryBudgetBytes { get; init; }
+
+    public required long StorageBytes { get; init; }
+
+    public required long BandwidthBitsPerSecond { get; init; }
+
+    public long? DataCapBytesPerMonth { get; init; }
+
+    public string OrtVersion { get; init; } = "";
+
+    public string AgentVersion { get; init; } = "";
+
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>Periodic aggregates of the model running on the device, over the interval since the last message.</summary>
+public sealed record TelemetryMessage
+{
+    public required DateTimeOffset At { get; init; }
+
+    public string? ArtifactSha256 { get; init; }
+
+    public int Inferences { get; init; }
+
+    public int Errors { get; init; }
+
+    public double LatencyP50Ms { get; init; }
+
+    public double LatencyP95Ms { get; init; }
+
+    /// <summary>Mean top-1 probability: an accuracy proxy that needs no labels.</summary>
+    public double MeanConfidence { get; init; }
+
+    public long MemoryBytes { get; init; }
+
+    /// <summary>Download bandwidth observed during the last transfer, when there was one.</summary>
+    public long? DownloadBitsPerSecond { get; init; }
+}
+
+public enum UpdateStage
+{
+    Accepted,
+    Downloading,
+    Verifying,
+    Applying,
+    Succeeded,
+    Failed,
+    RolledBack,
+    Rejected,
+}
+
+/// <summary>Progress and outcome of applying one manifest.</summary>
+public sealed record UpdateReport
+{
+    public required long Release { get; init; }
+
+    public required UpdateStage Stage { get; init; }
+
+    public long BytesReceived { get; init; }
+
+    public long BytesTotal { get; init; }
+
+    /// <summary>SHA-256 of the artifact the device runs after this step.</summary>
+    public string? ArtifactSha256 { get; init; }
+
+    /// <summary>Why it failed, was rejected or rolled back; a person reads this.</summary>
+    public string? Reason { get; init; }
+
+    public double? Seconds { get; init; }
+}
+
+/// <summary>A device asks for one range of a transfer object (an artifact or a delta, by SHA-256).</summary>
+public sealed record ChunkRequest
+{
+    public required string ObjectSha256 { get; init; }
+
+    public required long Offset { get; init; }
+
+    public required int Length { get; init; }
+
+    public required int RequestId { get; init; }
+}
+
+public enum CommandKind
+{
+    /// <summary>Return to the previously installed model.</summary>
+    Rollback,
+
+    /// <summary>Change how often telemetry is sent.</summary>
+    SetTelemetryInterval,
+}
+
+/// <summary>An instruction from the cloud outside the desired-state flow.</summary>
+public sealed record DeviceCommand
+{
+    public required CommandKind Kind { get; init; }
+
+    public int? TelemetryIntervalSeconds { get; init; }
+}
+
+/// <summary>Online/offline marker; the offline form is the connection's last will.</summary>
+public sealed record StatusMessage
+{
+    public required bool Online { get; init; }
+}
