@@ -7,5 +7,15 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
+        InspectCommand.Create(),
+        CompressCommand.Create(),
+        EvalCommand.Create(),
+        LadderCommand.Create(),
+        TrainSampleCommand.Create(),
+        PlanCommand.Create(),
+        PackCommand.Create(),
+        UnpackCommand.Create(),
+        DeltaCommand.Create(),
+        PatchCommand.Create(),
     ];
 }

@@ -23,6 +23,15 @@ public sealed record LadderEntry(
 {
     /// <summary>The recipe's JSON form when its id alone cannot rebuild it (mixed precision).</summary>
     public string? RecipeJson { get; init; }
+
+    /// <summary>Mean cosine similarity of the outputs with the original model's.</summary>
+    public double? Cosine { get; init; }
+
+    /// <summary>Why the recipe could not be compressed or run; its numbers are then zero and it is never Pareto.</summary>
+    public string? Error { get; init; }
+
+    [JsonIgnore]
+    public bool Failed => Error is not null;
 }
 
 /// <summary>The measured table of recipes for one model version, with its Pareto front (wire bytes vs accuracy).</summary>

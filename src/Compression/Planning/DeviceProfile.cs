@@ -50,6 +50,15 @@ public sealed record PlanPolicy
 
     /// <summary>Lowest acceptable accuracy, as a fraction; null for no floor.</summary>
     public double? MinAccuracy { get; init; }
+
+    /// <summary>Share of a device's monthly data cap one update may use (0.10 = 10 %), when the device has a cap.</summary>
+    public double MaxDataCapShare { get; init; } = 0.10;
+
+    /// <summary>
+    /// Accuracy differences up to this fraction count as a tie (0.002 = 0.2 pt, about the noise of a 10k-sample
+    /// test set): within it the planner prefers kernels the CPU runs fast, then fewer wire bytes.
+    /// </summary>
+    public double AccuracyTolerance { get; init; } = 0.002;
 }
 
 public enum TransferKind

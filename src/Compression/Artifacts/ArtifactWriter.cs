@@ -1,0 +1,104 @@
+using FleetQuant.Compression.Onnx;
+using FleetQuant.Compression.Pipeline;
+using Google.Protobuf;
+
+namespace FleetQuant.Compression.Artifacts;
+
+/// <summary>
+/// Writes a compressed model as a FleetQuant artifact (docs/ARTIFACT_FORMAT.md): fixed header, zstd tensor
+/// table, zstd graph skeleton, then each main-graph initializer's coded streams. The same model and recipe
+/// always give the same bytes, so artifacts are addressed by their SHA-256.
+/// </summary>
+public static class ArtifactWriter
+{
+    public static byte[] Pack(CompressedModel model)
+    {
+        using var output = new MemoryStream();
+        Write(model, output);
+        return output.ToArray();
+    }
+
+    public static void Write(CompressedModel model, Stream output)
+    {
+        var source = model.Model;
+        if (source.Graph is null)
+        {
+            throw new ArtifactException("the compressed model has no graph to pack");
+        }
+
+        var packed = new List<PackedTensor>();
+        var tabled = new HashSet<string>(StringComparer.Ordinal);
+        var skeletonGraph = source.Graph.Clone();
+        skeletonGraph.Initializer.Clear();
+        foreach (var tensor in source.Graph.Initializer)
+        {
+            if (TensorPacker.CanPack(tensor) && tabled.Add(tensor.Name))
+            {
+                model.Encodings.TryGetValue(tensor.Name, out var encoding);
+                packed.Add(TensorPacker.Pack(tensor, encoding));
+            }
+            else
+            {
+                skeletonGraph.Initializer.Add(tensor.Clone());
+            }
+        }
+
+        var skeletonModel = source.Clone();
+        skeletonModel.Graph = null;
+        var modelRest = skeletonModel.ToByteArray();
+        var graphRest = skeletonGraph.ToByteArray();
+        byte[] skeleton = [.. modelRest, .. graphRest];
+
+        var draft = new ArtifactTable(
+            model.Recipe.Id,
+            new ArtifactMetadata(source.ProducerName, source.ProducerVersion, source.Graph.Name, source.IrVersion,
+                source.OpsetImport.Select(o => (o.Domain, o.Version)).ToList()),
+            DecodedLength: 0,
+            DecodedSha256: new byte[32],
+            modelRest.Length,
+            graphRest.Length,
+            packed.Select(p => p.Entry).ToList());
+        var (length, sha) = DecodedDigest(draft, skeleton, packed);
+        var table = draft with { DecodedLength = length, DecodedSha256 = sha };
+
+        var tableBytes = table.Write();
+        WriteFront(output, tableBytes, skeleton);
+        foreach (var stream in packed.SelectMany(p => p.StreamData))
+        {
+            output.Write(stream);
+        }
+    }
+
+    /// <summary>
+    /// Fixed header, then table and skeleton in one zstd frame: they share tensor and node names, which one
+    /// frame stores once.
+    /// </summary>
+    internal static void WriteFront(Stream output, byte[] tableBytes, byte[] skeleton)
+    {
+        var front = ZstdFrames.Compress([.. tableBytes, .. skeleton], dictionary: default);
+        output.Write(ArtifactTable.FixedHeader(front.Length, tableBytes.Length, skeleton.Length));
+        output.Write(front);
+    }
+
+    /// <summary>Length and SHA-256 of the ONNX model that decoding will produce, by running the decoder's writer.</summary>
+    private static (long Length, byte[] Sha) DecodedDigest(ArtifactTable table, byte[] skeleton, List<PackedTensor> packed)
+    {
+        using var hashing = new HashingStream(Stream.Null);
+        using var workspace = new DecodeWorkspace();
+        var chunk = new byte[TensorStreams.ChunkBytes];
+        table.WriteModelStart(hashing, skeleton);
+        foreach (var p in packed)
+        {
+            table.WriteTensorStart(hashing, p.Entry);
+            var shapes = p.Entry.Shapes();
+            var readers = p.StreamData.Select((data, i) => StreamCoder.OpenReader(p.Entry.Streams[i].Codec, data, shapes[i].Count, shapes[i].Bits, workspace)).ToArray();
+            TensorStreams.Emit(p.Entry, readers, hashing, chunk);
+            workspace.ReleaseAll();
+        }
+        if (hashing.Written != table.ComputeDecodedLength())
+        {
+            throw new InvalidOperationException($"artifact layout error: wrote {hashing.Written} bytes, expected {table.ComputeDecodedLength()}");
+        }
+        return (hashing.Written, hashing.Hash());
+    }
+}

@@ -1,0 +1,49 @@
+namespace FleetQuant.Compression.Training;
+
+/// <summary>
+/// Adam with decoupled weight decay (AdamW). Decay is applied to weights only, not biases.
+/// </summary>
+public sealed class AdamOptimizer
+{
+    private const float Beta1 = 0.9f;
+    private const float Beta2 = 0.999f;
+    private const float Epsilon = 1e-8f;
+
+    private readonly Dictionary<float[], (float[] M, float[] V)> _moments = new(ReferenceEqualityComparer.Instance);
+    private int _step;
+
+    public AdamOptimizer(float learningRate, float weightDecay)
+    {
+        LearningRate = learningRate;
+        WeightDecay = weightDecay;
+    }
+
+    public float LearningRate { get; set; }
+
+    public float WeightDecay { get; }
+
+    /// <summary>Starts a new step: call once per minibatch before <see cref="Update"/> for each parameter.</summary>
+    public void BeginStep() => _step++;
+
+    public void Update(float[] parameters, float[] gradients, bool decay)
+    {
+        if (!_moments.TryGetValue(parameters, out var moments))
+        {
+            moments = (new float[parameters.Length], new float[parameters.Length]);
+            _moments[parameters] = moments;
+        }
+
+        var (m, v) = moments;
+        var correction1 = 1f - MathF.Pow(Beta1, _step);
+        var correction2 = 1f - MathF.Pow(Beta2, _step);
+        var stepSize = LearningRate / correction1;
+        var shrink = decay ? 1f - LearningRate * WeightDecay : 1f;
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            var g = gradients[i];
+            m[i] = Beta1 * m[i] + (1 - Beta1) * g;
+            v[i] = Beta2 * v[i] + (1 - Beta2) * g * g;
+            parameters[i] = parameters[i] * shrink - stepSize * m[i] / (MathF.Sqrt(v[i] / correction2) + Epsilon);
+        }
+    }
+}

@@ -1,0 +1,258 @@
+using System.Collections.Concurrent;
+using FleetQuant.Compression.Evaluation;
+using FleetQuant.DeviceAgent.Inference;
+using FleetQuant.DeviceAgent.Link;
+using FleetQuant.DeviceAgent.Profiles;
+using FleetQuant.DeviceAgent.Storage;
+using FleetQuant.DeviceAgent.Transfer;
+using FleetQuant.DeviceAgent.Updates;
+using FleetQuant.Protocol.Manifests;
+using FleetQuant.Protocol.Messages;
+using FleetQuant.Protocol.Topics;
+using FleetQuant.Protocol.Transfer;
+using Microsoft.Extensions.Logging;
+
+namespace FleetQuant.DeviceAgent;
+
+/// <summary>
+/// One running device: its MQTT link, on-disk store, model runner, update applier and telemetry.
+/// The agent process runs one; the simulator runs many in one process.
+/// </summary>
+public sealed class DeviceRuntime : IAsyncDisposable
+{
+    private readonly AgentOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _clock;
+    private readonly DeviceLink _link;
+    private readonly ModelStore _store;
+    private readonly ModelRunner _runner = new();
+    private readonly UpdateApplier _applier;
+    private readonly TelemetryWindow _telemetry = new();
+    private readonly TokenBucket? _throttle;
+    private readonly ConcurrentDictionary<string, ChunkFetcher> _fetchers = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly EvalSet _samples;
+    private readonly List<Task> _loops = [];
+    private long? _measuredBandwidth;
+    private long _downloadedSinceDrop;
+    private bool _dropped;
+    private int _framesReceived;
+    private TimeSpan? _telemetryInterval;
+
+    public DeviceRuntime(AgentOptions options, EvalSet samples, ILogger logger, TimeProvider? clock = null)
+    {
+        _options = options;
+        _samples = samples;
+        _logger = logger;
+        _clock = clock ?? TimeProvider.System;
+        _store = new ModelStore(options.StateDirectory);
+        _link = new DeviceLink(options.Link, logger);
+        var profileBandwidth = options.Profile.BandwidthBitsPerSecond;
+        _throttle = options.ThrottleToProfileBandwidth && profileBandwidth is > 0 ? new TokenBucket(profileBandwidth.Value, _clock) : null;
+        var verifier = new ManifestVerifier(ManifestKeys.ImportPem(options.ServerPublicKeyPem), _clock);
+        _applier = new UpdateApplier(DeviceId, _store, _runner, verifier, FetchAsync, ReportAsync, options.Faults, logger);
+        _link.MessageReceived = OnDownlinkAsync;
+        _link.Connected = SayHelloAsync;
+    }
+
+    public string DeviceId => _options.Link.DeviceId;
+
+    /// <summary>The artifact the device runs now (null before its first model).</summary>
+    public string? CurrentArtifact => _store.State.Current?.ArtifactSha256;
+
+    public AgentState State => _store.State;
+
+    public long BytesDownloaded => _applier.BytesDownloaded;
+
+    /// <summary>Every update report sent, in order; for the simulator's summary and for tests.</summary>
+    public ConcurrentQueue<UpdateReport> Reports { get; } = new();
+
+    /// <summary>Set when fault injection cut the power: the runtime stopped and must be restarted.</summary>
+    public bool PoweredOff { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _applier.Boot();
+        await _link.StartAsync(cancellationToken);
+        _loops.Add(Task.Run(() => InferenceLoopAsync(_stop.Token), CancellationToken.None));
+        _loops.Add(Task.Run(() => TelemetryLoopAsync(_stop.Token), CancellationToken.None));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await Task.WhenAll(_loops.Select(l => l.ContinueWith(_ => { }, TaskScheduler.Default)));
+        await _link.DisposeAsync();
+        _runner.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task SayHelloAsync()
+    {
+        var profile = ProfileDetector.Detect(DeviceId, _options.StateDirectory, _options.AgentVersion, _options.Profile, _measuredBandwidth);
+        await _link.PublishAsync(DeviceTopics.Hello, new HelloMessage
+        {
+            Profile = profile,
+            AgentVersion = _options.AgentVersion,
+            CurrentArtifactSha256 = _store.State.Current?.ArtifactSha256,
+            LastAcceptedRelease = _store.State.LastAcceptedRelease,
+        });
+        foreach (var fetcher in _fetchers.Values)
+        {
+            fetcher.ResendPending();
+        }
+    }
+
+    private Task OnDownlinkAsync(string kind, ReadOnlyMemory<byte> payload)
+    {
+        switch (kind)
+        {
+            case DeviceTopics.ChunkResponse:
+                RouteChunk(ChunkFrame.Parse(payload));
+                return Task.CompletedTask;
+            case DeviceTopics.Desired:
+                // Updates take a while: run them off the MQTT receive loop.
+                _ = Task.Run(() => RunUpdateAsync(() => _applier.HandleDesiredAsync(payload.ToArray(), _stop.Token)));
+                return Task.CompletedTask;
+            case DeviceTopics.Command:
+                return HandleCommandAsync(ProtocolJson.Deserialize<DeviceCommand>(payload.Span));
+            default:
+                _logger.LogDebug("{Device} ignores downlink '{Kind}'", DeviceId, kind);
+                return Task.CompletedTask;
+        }
+    }
+
+    private async Task RunUpdateAsync(Func<Task> update)
+    {
+        try
+        {
+            await update();
+        }
+        catch (SimulatedPowerCutException)
+        {
+            PoweredOff = true;
+            _logger.LogWarning("{Device}: simulated power cut", DeviceId);
+            await _stop.CancelAsync();
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError("{Device} update crashed: {Reason}", DeviceId, ex.Message);
+        }
+    }
+
+    private Task HandleCommandAsync(DeviceCommand command)
+    {
+        switch (command.Kind)
+        {
+            case CommandKind.Rollback:
+                _ = Task.Run(() => RunUpdateAsync(() => _applier.RollbackAsync(_stop.Token)));
+                break;
+            case CommandKind.SetTelemetryInterval when command.TelemetryIntervalSeconds is > 0:
+                _telemetryInterval = TimeSpan.FromSeconds(command.TelemetryIntervalSeconds.Value);
+                break;
+        }
+        return Task.CompletedTask;
+    }
+
+    private void RouteChunk(ChunkFrame frame)
+    {
+        if (!_fetchers.TryGetValue(frame.ObjectSha256, out var fetcher))
+        {
+            return;
+        }
+        _framesReceived++;
+        if (_options.Faults.CorruptChunkNumber == _framesReceived)
+        {
+            var bytes = frame.Data.ToArray();
+            bytes[bytes.Length / 2] ^= 0x40;
+            frame = frame with { Data = bytes };
+        }
+        fetcher.Offer(frame);
+
+        _downloadedSinceDrop += frame.Data.Length;
+        if (_options.Faults.DropConnectionAfterBytes is { } dropAfter && !_dropped && _downloadedSinceDrop >= dropAfter)
+        {
+            _dropped = true;
+            _ = Task.Run(_link.DropAsync);
+        }
+    }
+
+    private async Task<byte[]> FetchAsync(TransferObject obj, CancellationToken cancellationToken)
+    {
+        var bandwidth = _options.Profile.BandwidthBitsPerSecond ?? _measuredBandwidth ?? 1_000_000;
+        var fetcher = new ChunkFetcher(obj, _store, (request, ct) => _link.PublishAsync(DeviceTopics.ChunkRequest, request, cancellationToken: ct), bandwidth, _throttle, _clock);
+        _fetchers[obj.Sha256] = fetcher;
+        try
+        {
+            var lastReport = _clock.GetUtcNow();
+            var (content, stats) = await fetcher.FetchAsync((done, total) =>
+            {
+                if (_clock.GetUtcNow() - lastReport > TimeSpan.FromSeconds(2))
+                {
+                    lastReport = _clock.GetUtcNow();
+                    _ = ReportAsync(new UpdateReport { Release = _store.State.LastAcceptedRelease, Stage = UpdateStage.Downloading, BytesReceived = done, BytesTotal = total });
+                }
+            }, cancellationToken);
+            if (stats.Elapsed > TimeSpan.Zero && stats.BytesReceived > 0)
+            {
+                _measuredBandwidth = (long)(stats.BytesReceived * 8 / stats.Elapsed.TotalSeconds);
+            }
+            _logger.LogInformation("{Device} fetched {Bytes} bytes in {Chunks} chunks ({Resumed} resumed, {Corrupt} corrupt, {Timeouts} timeouts)",
+                DeviceId, stats.BytesReceived, stats.ChunksFetched, stats.ChunksResumed, stats.CorruptChunks, stats.Timeouts);
+            return content;
+        }
+        finally
+        {
+            _fetchers.TryRemove(obj.Sha256, out _);
+        }
+    }
+
+    private async Task ReportAsync(UpdateReport report)
+    {
+        Reports.Enqueue(report);
+        if (_link.IsConnected)
+        {
+            await _link.PublishAsync(DeviceTopics.Update, report);
+        }
+    }
+
+    private async Task InferenceLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.InferenceInterval, _clock);
+        var next = 0;
+        while (await timer.WaitForNextTickAsync(cancellationToken))
+        {
+            if (!_runner.IsLoaded)
+            {
+                continue;
+            }
+            try
+            {
+                var (confidence, latency) = _runner.Infer(_samples.Sample(next).ToArray(), _samples.SampleShape);
+                _telemetry.RecordSuccess(latency, confidence);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _telemetry.RecordError();
+            }
+            next = (next + 1) % _samples.Count;
+        }
+    }
+
+    private async Task TelemetryLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(_telemetryInterval ?? _options.TelemetryInterval, _clock, cancellationToken);
+            if (!_link.IsConnected)
+            {
+                continue;
+            }
+            var message = _telemetry.Drain(_clock.GetUtcNow(), _runner.ArtifactSha256, Environment.WorkingSet, _measuredBandwidth);
+            await _link.PublishAsync(DeviceTopics.Telemetry, message, cancellationToken: cancellationToken);
+        }
+    }
+}

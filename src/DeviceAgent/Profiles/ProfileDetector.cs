@@ -1,0 +1,82 @@
+using System.Runtime.InteropServices;
+using FleetQuant.Protocol.Messages;
+
+namespace FleetQuant.DeviceAgent.Profiles;
+
+/// <summary>Settings that override what the agent detects (a configured value always wins).</summary>
+public sealed record ProfileOverrides
+{
+    public string? HardwareClass { get; init; }
+
+    public long? ModelMemoryBudgetBytes { get; init; }
+
+    public long? BandwidthBitsPerSecond { get; init; }
+
+    public long? DataCapBytesPerMonth { get; init; }
+
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>Reads the device's hardware profile from Linux: /proc/meminfo, /proc/cpuinfo, the disk, the runtime.</summary>
+public static class ProfileDetector
+{
+    /// <summary>Without a configured budget the model may use a quarter of RAM.</summary>
+    private const int DefaultBudgetShare = 4;
+
+    /// <summary>Until a download has been measured, assume a modest link.</summary>
+    private const long DefaultBandwidthBitsPerSecond = 1_000_000;
+
+    public static DeviceProfileMessage Detect(string deviceId, string stateDirectory, string agentVersion, ProfileOverrides overrides, long? measuredBandwidth)
+    {
+        var ram = ReadMemTotalBytes() ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        var arch = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => "x86_64",
+            Architecture.Arm64 => "arm64",
+            Architecture.Arm => "armv7",
+            var other => other.ToString().ToLowerInvariant(),
+        };
+        return new DeviceProfileMessage
+        {
+            DeviceId = deviceId,
+            HardwareClass = overrides.HardwareClass ?? $"{arch}-{ram / (1024 * 1024 * 1024.0):0}g",
+            Arch = arch,
+            CpuCores = Environment.ProcessorCount,
+            CpuFeatures = ReadCpuFeatures(),
+            RamBytes = ram,
+            ModelMemoryBudgetBytes = overrides.ModelMemoryBudgetBytes ?? ram / DefaultBudgetShare,
+            StorageBytes = new DriveInfo(Path.GetFullPath(stateDirectory)).AvailableFreeSpace,
+            BandwidthBitsPerSecond = overrides.BandwidthBitsPerSecond ?? measuredBandwidth ?? DefaultBandwidthBitsPerSecond,
+            DataCapBytesPerMonth = overrides.DataCapBytesPerMonth,
+            OrtVersion = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString(3) ?? "",
+            AgentVersion = agentVersion,
+            Tags = overrides.Tags,
+        };
+    }
+
+    private static long? ReadMemTotalBytes()
+    {
+        const string path = "/proc/meminfo";
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+        var parts = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return parts is { Length: >= 2 } && long.TryParse(parts[1], out var kib) ? kib * 1024 : null;
+    }
+
+    /// <summary>The flags that matter for inference kernels, from "flags" (x86) or "Features" (ARM).</summary>
+    private static IReadOnlyList<string> ReadCpuFeatures()
+    {
+        const string path = "/proc/cpuinfo";
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+        var relevant = new HashSet<string>(StringComparer.Ordinal) { "avx2", "avx512f", "avx512_vnni", "avx_vnni", "fma", "neon", "asimd", "asimddp", "dotprod", "i8mm", "sve" };
+        var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal) || l.StartsWith("Features", StringComparison.Ordinal));
+        var flags = line?.Split(':', 2).ElementAtOrDefault(1)?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        return flags.Where(relevant.Contains).Order(StringComparer.Ordinal).ToList();
+    }
+}

@@ -1,0 +1,46 @@
+using FleetQuant.Grains.Devices;
+using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Planning;
+using FleetQuant.Protocol.Manifests;
+using FleetQuant.Protocol.Messages;
+
+namespace FleetQuant.Gateway.Bridge;
+
+/// <summary>Maps wire messages (Protocol) to grain records (Abstractions) and back, in one place.</summary>
+public static class MessageMapping
+{
+    public static DeviceHello ToGrain(HelloMessage hello) =>
+        new(ToGrain(hello.Profile, hello.AgentVersion), hello.CurrentArtifactSha256);
+
+    public static DeviceProfileInfo ToGrain(DeviceProfileMessage p, string agentVersion) =>
+        new(p.DeviceId, p.HardwareClass, p.Arch, p.CpuCores, [.. p.CpuFeatures], p.RamBytes, p.ModelMemoryBudgetBytes, p.StorageBytes,
+            p.BandwidthBitsPerSecond, p.DataCapBytesPerMonth, p.OrtVersion, string.IsNullOrEmpty(p.AgentVersion) ? agentVersion : p.AgentVersion,
+            new Dictionary<string, string>(p.Tags, StringComparer.Ordinal));
+
+    /// <summary>
+    /// The wire carries percentiles, the grain takes latency samples: the two percentiles stand in as samples, so the
+    /// grain's window percentiles are estimates when devices report aggregates.
+    /// </summary>
+    public static TelemetryReport ToGrain(TelemetryMessage t)
+    {
+        IReadOnlyList<double> latencies = t.Inferences > 0 ? [t.LatencyP50Ms, t.LatencyP95Ms] : [];
+        double? confidence = t.Inferences > 0 ? t.MeanConfidence : null;
+        return new TelemetryReport(latencies, t.Errors, t.MemoryBytes, confidence, t.DownloadBitsPerSecond);
+    }
+
+    public static UpdateProgress ToGrain(UpdateReport report)
+    {
+        var status = report.Stage switch
+        {
+            UpdateStage.Accepted or UpdateStage.Downloading or UpdateStage.Verifying => UpdateStatus.Downloading,
+            UpdateStage.Applying => UpdateStatus.Applying,
+            UpdateStage.Succeeded => UpdateStatus.Succeeded,
+            _ => UpdateStatus.Failed,
+        };
+        var error = status == UpdateStatus.Failed ? $"{report.Stage}: {report.Reason ?? "no reason given"}" : null;
+        return new UpdateProgress(report.Release, status, report.BytesReceived, error);
+    }
+
+    public static SignedManifest ToWire(SignedDesiredState signed) =>
+        new() { Payload = signed.Payload, Signature = signed.Signature, KeyId = signed.KeyId };
+}

@@ -1,0 +1,65 @@
+using FleetQuant.Grains.Rollouts;
+
+namespace FleetQuant.Grains.Devices;
+
+/// <summary>
+/// One device (key: device id). Device-facing methods are what the Gateway calls for a connected device;
+/// operator- and rollout-facing methods provision it, show it and move it between model versions.
+/// </summary>
+[Alias("fq.IDeviceGrain")]
+public interface IDeviceGrain : IGrainWithStringKey
+{
+    [Alias("Provision")]
+    Task<ProvisionResult> Provision(ProvisionRequest request);
+
+    /// <summary>Constant-time check of a presented secret against the stored salted hash.</summary>
+    [Alias("VerifyCredentials")]
+    Task<bool> VerifyCredentials(string secret);
+
+    /// <summary>A device connected: records its profile and current artifact and returns what it should run.</summary>
+    [Alias("Hello")]
+    Task<DesiredState?> Hello(DeviceHello hello);
+
+    [Alias("ReportTelemetry")]
+    Task ReportTelemetry(TelemetryReport report);
+
+    [Alias("ReportUpdate")]
+    Task ReportUpdate(UpdateProgress progress);
+
+    [Alias("GetDesiredState")]
+    Task<DesiredState?> GetDesiredState();
+
+    [Alias("GetTelemetry")]
+    Task<TelemetryAggregates> GetTelemetry();
+
+    [Alias("GetView")]
+    Task<DeviceView> GetView();
+
+    /// <summary>Plans the move to a model version and, when fit, makes it the desired state (new release).</summary>
+    [Alias("Assign")]
+    Task<AssignmentResult> Assign(ModelAssignment assignment);
+
+    /// <summary>
+    /// Undoes what <paramref name="rolloutId"/> assigned: the desired state goes back to the model the device
+    /// ran before, as a delta when one can be built. Returns the new desired state, or null if nothing changed.
+    /// </summary>
+    [Alias("RollBack")]
+    Task<DesiredState?> RollBack(string rolloutId);
+
+    /// <summary>How far this device got with what <paramref name="rolloutId"/> assigned (rollouts reconcile with it after a restart).</summary>
+    [Alias("GetRolloutStatus")]
+    Task<DeviceRolloutStatus> GetRolloutStatus(string rolloutId);
+}
+
+/// <summary>A device-facing call came for an id that was never provisioned.</summary>
+[GenerateSerializer, Alias("fq.DeviceNotProvisionedException")]
+public sealed class DeviceNotProvisionedException : Exception
+{
+    public DeviceNotProvisionedException()
+    {
+    }
+
+    public DeviceNotProvisionedException(string deviceId) : base($"device '{deviceId}' is not provisioned; provision it before it connects")
+    {
+    }
+}

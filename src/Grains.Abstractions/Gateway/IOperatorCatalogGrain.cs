@@ -1,0 +1,23 @@
+namespace FleetQuant.Grains.Gateway;
+
+/// <summary>
+/// The ids an operator can list (string key: <see cref="OperatorCatalogs.Models"/> or <see cref="OperatorCatalogs.Rollouts"/>):
+/// model and rollout grains are addressed by id, so listing them needs this small registry.
+/// </summary>
+[Alias("fq.IOperatorCatalogGrain")]
+public interface IOperatorCatalogGrain : IGrainWithStringKey
+{
+    [Alias("Add")]
+    Task Add(string id);
+
+    /// <summary>Ids in order, after <paramref name="afterId"/>, at most <paramref name="take"/>.</summary>
+    [Alias("List")]
+    Task<IReadOnlyList<string>> List(string? afterId, int take);
+}
+
+/// <summary>Keys of the operator catalogs.</summary>
+public static class OperatorCatalogs
+{
+    public const string Models = "models";
+    public const string Rollouts = "rollouts";
+}

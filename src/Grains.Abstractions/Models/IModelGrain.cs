@@ -1,0 +1,46 @@
+using FleetQuant.Grains.Planning;
+
+namespace FleetQuant.Grains.Models;
+
+/// <summary>
+/// One model (key: model id): its versions, each version's ladder (built once in the background) and the
+/// artifacts and deltas built from it on demand, cached in the artifact store.
+/// </summary>
+[Alias("fq.IModelGrain")]
+public interface IModelGrain : IGrainWithStringKey
+{
+    /// <summary>Stores the source and starts the ladder in the background; returns at once with status Analysing.</summary>
+    [Alias("AddVersion")]
+    Task<ModelVersionView> AddVersion(ModelVersionUpload upload);
+
+    [Alias("GetVersion")]
+    Task<ModelVersionView?> GetVersion(string version);
+
+    [Alias("GetView")]
+    Task<ModelView> GetView();
+
+    /// <summary>The version's ladder; throws <see cref="ModelNotReadyException"/> while analysing or after failure.</summary>
+    [Alias("GetLadder")]
+    Task<LadderInfo> GetLadder(string version);
+
+    /// <summary>The artifact for (version, recipe), built on first request and cached.</summary>
+    [Alias("GetArtifact")]
+    Task<StoredBlob> GetArtifact(string version, string recipeId);
+
+    /// <summary>A delta turning artifact <paramref name="baseHash"/> into <paramref name="targetHash"/>, built once and cached.</summary>
+    [Alias("GetDelta")]
+    Task<StoredBlob> GetDelta(string baseHash, string targetHash);
+}
+
+/// <summary>A ladder or artifact was asked of a version that is not ready (still analysing, failed, or unknown).</summary>
+[GenerateSerializer, Alias("fq.ModelNotReadyException")]
+public sealed class ModelNotReadyException : Exception
+{
+    public ModelNotReadyException()
+    {
+    }
+
+    public ModelNotReadyException(string message) : base(message)
+    {
+    }
+}

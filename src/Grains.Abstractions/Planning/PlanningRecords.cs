@@ -1,0 +1,77 @@
+namespace FleetQuant.Grains.Planning;
+
+/// <summary>
+/// A device's hardware and link, as grains carry it (the compression library's DeviceProfile has no Orleans
+/// attributes; the grains map between the two in one place).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("fq.DeviceProfileInfo")]
+public sealed record DeviceProfileInfo(
+    [property: Id(0)] string DeviceId,
+    [property: Id(1)] string HardwareClass,
+    [property: Id(2)] string Arch,
+    [property: Id(3)] int CpuCores,
+    [property: Id(4)] IReadOnlyList<string> CpuFeatures,
+    [property: Id(5)] long RamBytes,
+    [property: Id(6)] long ModelMemoryBudgetBytes,
+    [property: Id(7)] long StorageBytes,
+    [property: Id(8)] long BandwidthBitsPerSecond,
+    [property: Id(9)] long? DataCapBytesPerMonth,
+    [property: Id(10)] string OrtVersion,
+    [property: Id(11)] string AgentVersion,
+    [property: Id(12)] IReadOnlyDictionary<string, string> Tags);
+
+/// <summary>The operator's limits for choosing a recipe (mirrors the planner's PlanPolicy).</summary>
+[GenerateSerializer, Immutable, Alias("fq.PlanPolicyInfo")]
+public sealed record PlanPolicyInfo(
+    [property: Id(0)] double MaxTransferSeconds = 600,
+    [property: Id(1)] double MaxAccuracyDrop = 0.02,
+    [property: Id(2)] double? MinAccuracy = null);
+
+/// <summary>How a planned model travels to the device.</summary>
+[GenerateSerializer, Alias("fq.TransferMode")]
+public enum TransferMode
+{
+    Full,
+    Delta,
+}
+
+/// <summary>The planner's answer for one device: a recipe and how it travels, or unfit with the reason.</summary>
+[GenerateSerializer, Immutable, Alias("fq.DevicePlan")]
+public sealed record DevicePlan(
+    [property: Id(0)] bool Unfit,
+    [property: Id(1)] string? RecipeId,
+    [property: Id(2)] TransferMode? Transfer,
+    [property: Id(3)] long Bytes,
+    [property: Id(4)] double Seconds,
+    [property: Id(5)] string Reason);
+
+/// <summary>The uncompressed model's measured numbers.</summary>
+[GenerateSerializer, Immutable, Alias("fq.LadderBaselineInfo")]
+public sealed record LadderBaselineInfo(
+    [property: Id(0)] long WireBytes,
+    [property: Id(1)] long RuntimeBytes,
+    [property: Id(2)] double Accuracy,
+    [property: Id(3)] double LatencyMs);
+
+/// <summary>One measured recipe of a ladder.</summary>
+[GenerateSerializer, Immutable, Alias("fq.LadderRung")]
+public sealed record LadderRung(
+    [property: Id(0)] string Id,
+    [property: Id(1)] int WeightBits,
+    [property: Id(2)] double PruneRatio,
+    [property: Id(3)] long WireBytes,
+    [property: Id(4)] long RuntimeBytes,
+    [property: Id(5)] double Accuracy,
+    [property: Id(6)] double AccuracyDrop,
+    [property: Id(7)] double LatencyMs,
+    [property: Id(8)] bool Pareto,
+    [property: Id(9)] string? RecipeJson,
+    [property: Id(10)] double? Cosine,
+    [property: Id(11)] string? Error);
+
+/// <summary>The measured table of recipes for one model version.</summary>
+[GenerateSerializer, Immutable, Alias("fq.LadderInfo")]
+public sealed record LadderInfo(
+    [property: Id(0)] string Metric,
+    [property: Id(1)] LadderBaselineInfo Baseline,
+    [property: Id(2)] IReadOnlyList<LadderRung> Rungs);

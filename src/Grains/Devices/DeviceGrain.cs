@@ -1,0 +1,315 @@
+using FleetQuant.Grains.Compression;
+using FleetQuant.Grains.Fleet;
+using FleetQuant.Grains.Hosting;
+using FleetQuant.Grains.Models;
+using FleetQuant.Grains.Planning;
+using FleetQuant.Grains.Rollouts;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FleetQuant.Grains.Devices;
+
+/// <summary>
+/// One device: profile, credentials, telemetry window, what it runs and what it should run. Planning happens
+/// here when a rollout assigns a model version. Telemetry is buffered and written periodically (and on
+/// deactivation) so a chatty device does not cost a storage write per report.
+/// </summary>
+public sealed class DeviceGrain(
+    [PersistentState("device", StorageNames.Devices)] IPersistentState<DeviceGrainState> state,
+    FleetClock clock,
+    IOptions<DeviceOptions> options,
+    ILogger<DeviceGrain> logger) : Grain, IDeviceGrain
+{
+    private readonly DeviceOptions _options = options.Value;
+    private bool _telemetryDirty;
+    private DateTimeOffset _lastTelemetryWrite;
+
+    private string DeviceId => this.GetPrimaryKeyString();
+
+    private DeviceGrainState S => state.State;
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_telemetryDirty)
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+    }
+
+    public async Task<ProvisionResult> Provision(ProvisionRequest request)
+    {
+        CheckProfile(request.Profile);
+        var secret = request.Secret ?? DeviceSecret.Generate();
+        var (salt, hash) = DeviceSecret.Protect(secret);
+        S.Profile = request.Profile;
+        S.SecretSalt = salt;
+        S.SecretHash = hash;
+        await SaveAsync(indexChanged: true);
+        return new ProvisionResult(DeviceId, secret);
+    }
+
+    public Task<bool> VerifyCredentials(string secret) => Task.FromResult(DeviceSecret.Verify(secret, S.SecretSalt, S.SecretHash));
+
+    public async Task<DesiredState?> Hello(DeviceHello hello)
+    {
+        RequireProvisioned();
+        CheckProfile(hello.Profile);
+        var indexChanged = S.Profile!.HardwareClass != hello.Profile.HardwareClass || !TagsEqual(S.Profile.Tags, hello.Profile.Tags);
+        S.Profile = hello.Profile;
+        S.LastSeen = clock.UtcNow;
+        if (hello.CurrentArtifactHash != S.CurrentArtifactHash)
+        {
+            S.CurrentArtifactHash = hello.CurrentArtifactHash;
+            S.Current = S.Current?.ArtifactHash == hello.CurrentArtifactHash ? S.Current : null;
+            S.Telemetry.Clear();
+            indexChanged = true;
+        }
+        if (S.Desired is { } desired && desired.ArtifactHash == hello.CurrentArtifactHash && S.State == DeviceState.Updating)
+        {
+            // The device applied the update but its result report was lost: take the hello as the result.
+            await CompleteAsync(desired, succeeded: true, error: null);
+            return S.Desired;
+        }
+        await SaveAsync(indexChanged);
+        return S.Desired;
+    }
+
+    public async Task ReportTelemetry(TelemetryReport report)
+    {
+        RequireProvisioned();
+        if (report.LatenciesMs.Count > TelemetryReport.MaxLatencySamples)
+        {
+            throw new ArgumentException($"a telemetry report carries at most {TelemetryReport.MaxLatencySamples} latency samples, got {report.LatenciesMs.Count}");
+        }
+        if (report.Errors < 0 || report.MemoryBytes < 0 || report.LatenciesMs.Any(l => !double.IsFinite(l) || l < 0)
+            || report.MeanTop1Confidence is < 0 or > 1 || report.DownloadBitsPerSecond is < 0)
+        {
+            throw new ArgumentException("telemetry values must be finite and non-negative (confidence within 0..1)");
+        }
+        var now = clock.UtcNow;
+        S.LastSeen = now;
+        TelemetryWindow.Add(S.Telemetry,
+            new TelemetryWindowEntry(now, [.. report.LatenciesMs], report.Errors, report.MemoryBytes, report.MeanTop1Confidence, report.DownloadBitsPerSecond),
+            now, _options.TelemetryWindow, _options.TelemetryReportsKept);
+        _telemetryDirty = true;
+        if (now - _lastTelemetryWrite >= _options.TelemetryFlushPeriod)
+        {
+            await SaveAsync(indexChanged: false);
+        }
+    }
+
+    public async Task ReportUpdate(UpdateProgress progress)
+    {
+        RequireProvisioned();
+        if (S.Desired is not { } desired || progress.Release != desired.Release)
+        {
+            logger.LogDebug("device {Device} reported release {Release}, desired is {Desired}; ignored", DeviceId, progress.Release, S.Desired?.Release);
+            return;
+        }
+        if (S.History.Any(h => h.Release == desired.Release))
+        {
+            return; // already settled: a repeated report must not count twice
+        }
+        switch (progress.Status)
+        {
+            case UpdateStatus.Succeeded:
+                await CompleteAsync(desired, succeeded: true, error: null);
+                break;
+            case UpdateStatus.Failed:
+                await CompleteAsync(desired, succeeded: false, error: progress.Error ?? "device reported failure without a reason");
+                break;
+            default:
+                S.LastSeen = clock.UtcNow;
+                break;
+        }
+    }
+
+    public Task<DesiredState?> GetDesiredState() => Task.FromResult(S.Desired);
+
+    public Task<TelemetryAggregates> GetTelemetry()
+    {
+        TelemetryWindow.Prune(S.Telemetry, clock.UtcNow, _options.TelemetryWindow, _options.TelemetryReportsKept);
+        return Task.FromResult(TelemetryWindow.Aggregate(S.Telemetry));
+    }
+
+    public async Task<DeviceView> GetView() =>
+        new(DeviceId, S.Profile, S.State, S.CurrentArtifactHash, S.Desired, S.LastPlan, await GetTelemetry(), S.History.ToList(), S.LastSeen);
+
+    public async Task<AssignmentResult> Assign(ModelAssignment assignment)
+    {
+        if (S.Profile is not { } profile)
+        {
+            return new AssignmentResult(Unfit($"device '{DeviceId}' is not provisioned"), null, false);
+        }
+        var model = GrainFactory.GetGrain<IModelGrain>(assignment.ModelId);
+        var ladder = assignment.Ladder ?? await model.GetLadder(assignment.Version);
+        var sameModel = S.Current is { } current && current.ModelId == assignment.ModelId ? S.Current : null;
+        var plan = CompressionEngine.Plan(profile, ladder, assignment.Policy, sameModel?.RecipeId, null);
+        S.LastPlan = plan;
+        if (plan.Unfit || plan.RecipeId is null)
+        {
+            S.State = DeviceState.Unfit;
+            await SaveAsync(indexChanged: true);
+            return new AssignmentResult(plan, null, false);
+        }
+
+        var artifact = await model.GetArtifact(assignment.Version, plan.RecipeId);
+        if (S.CurrentArtifactHash == artifact.Hash)
+        {
+            S.State = DeviceState.UpToDate;
+            await SaveAsync(indexChanged: true);
+            return new AssignmentResult(plan with { Bytes = 0, Seconds = 0, Reason = plan.Reason + "; already running this artifact" }, S.Desired, true);
+        }
+
+        DeltaTransfer? delta = null;
+        if (sameModel is not null && S.CurrentArtifactHash is { } baseHash)
+        {
+            delta = await TryDeltaAsync(model, baseHash, artifact);
+            if (delta is not null)
+            {
+                var seconds = profile.BandwidthBitsPerSecond > 0 ? delta.DeltaBytes * 8.0 / profile.BandwidthBitsPerSecond : plan.Seconds;
+                plan = plan with
+                {
+                    Transfer = TransferMode.Delta,
+                    Bytes = delta.DeltaBytes,
+                    Seconds = seconds,
+                    Reason = $"{plan.Reason}; delta from the current artifact: {delta.DeltaBytes} bytes instead of {artifact.Bytes}",
+                };
+                S.LastPlan = plan;
+            }
+        }
+
+        S.Previous = S.Current;
+        var installed = new InstalledModel(assignment.ModelId, assignment.Version, plan.RecipeId, artifact.Hash, artifact.Bytes);
+        var desired = IssueDesired(installed, delta, assignment.RolloutId, plan.Reason);
+        await SaveAsync(indexChanged: true);
+        return new AssignmentResult(plan, desired, false);
+    }
+
+    public async Task<DesiredState?> RollBack(string rolloutId)
+    {
+        if (S.Desired?.RolloutId != rolloutId || S.Previous is not { } previous)
+        {
+            return null;
+        }
+        DeltaTransfer? delta = null;
+        if (S.CurrentArtifactHash is { } baseHash && baseHash != previous.ArtifactHash)
+        {
+            delta = await TryDeltaAsync(GrainFactory.GetGrain<IModelGrain>(previous.ModelId), baseHash, new StoredBlob(previous.ArtifactHash, previous.ArtifactBytes));
+        }
+        S.Previous = null;
+        var desired = IssueDesired(previous, delta, rolloutId, $"rolled back by {rolloutId} to {previous.ModelId} {previous.Version} ({previous.RecipeId})");
+        if (S.CurrentArtifactHash == previous.ArtifactHash)
+        {
+            S.Current = previous;
+            S.State = DeviceState.UpToDate;
+        }
+        await SaveAsync(indexChanged: true);
+        return desired;
+    }
+
+    public Task<DeviceRolloutStatus> GetRolloutStatus(string rolloutId)
+    {
+        if (S.Desired?.RolloutId != rolloutId)
+        {
+            return Task.FromResult(DeviceRolloutStatus.Waiting);
+        }
+        var settled = S.History.FirstOrDefault(h => h.Release == S.Desired.Release);
+        return Task.FromResult(settled switch
+        {
+            null => DeviceRolloutStatus.Dispatched,
+            { Succeeded: true } => DeviceRolloutStatus.Succeeded,
+            _ => DeviceRolloutStatus.Failed,
+        });
+    }
+
+    private DesiredState IssueDesired(InstalledModel target, DeltaTransfer? delta, string? rolloutId, string reason)
+    {
+        S.Release++;
+        S.Desired = new DesiredState(target.ModelId, target.Version, target.RecipeId, target.ArtifactHash, target.ArtifactBytes,
+            delta, S.Release, rolloutId, reason, clock.UtcNow);
+        S.State = S.CurrentArtifactHash == target.ArtifactHash ? DeviceState.UpToDate : DeviceState.Updating;
+        return S.Desired;
+    }
+
+    private async Task<DeltaTransfer?> TryDeltaAsync(IModelGrain model, string baseHash, StoredBlob target)
+    {
+        try
+        {
+            var delta = await model.GetDelta(baseHash, target.Hash);
+            return delta.Bytes < target.Bytes ? new DeltaTransfer(baseHash, delta.Hash, delta.Bytes) : null;
+        }
+        catch (Exception ex)
+        {
+            // A delta is an optimisation: when it cannot be built (base not in the store, unrelated formats) send the full artifact.
+            logger.LogInformation("no delta {Base}→{Target} for {Device}: {Reason}", baseHash, target.Hash, DeviceId, ex.Message);
+            return null;
+        }
+    }
+
+    private async Task CompleteAsync(DesiredState desired, bool succeeded, string? error)
+    {
+        var now = clock.UtcNow;
+        S.LastSeen = now;
+        S.History.Add(new UpdateHistoryEntry(desired.Release, desired.ModelId, desired.Version, desired.RecipeId, desired.RolloutId, succeeded, error, now));
+        if (S.History.Count > _options.HistoryKept)
+        {
+            S.History.RemoveRange(0, S.History.Count - _options.HistoryKept);
+        }
+        if (succeeded)
+        {
+            S.Current = new InstalledModel(desired.ModelId, desired.Version, desired.RecipeId, desired.ArtifactHash, desired.ArtifactBytes);
+            S.CurrentArtifactHash = desired.ArtifactHash;
+            S.State = DeviceState.UpToDate;
+            // The window describes the artifact the device runs: start afresh for the new one.
+            S.Telemetry.Clear();
+        }
+        else
+        {
+            S.State = DeviceState.Failed;
+        }
+        await SaveAsync(indexChanged: true);
+        if (desired.RolloutId is { } rolloutId)
+        {
+            await GrainFactory.GetGrain<IRolloutGrain>(rolloutId).ReportDeviceOutcome(DeviceId, succeeded, error);
+        }
+    }
+
+    private async Task SaveAsync(bool indexChanged)
+    {
+        await state.WriteStateAsync();
+        _telemetryDirty = false;
+        _lastTelemetryWrite = clock.UtcNow;
+        if (indexChanged && S.Profile is { } profile)
+        {
+            var summary = new DeviceSummary(DeviceId, profile.HardwareClass, profile.Tags, S.State, S.Current?.ModelId, S.Current?.Version, S.Current?.RecipeId);
+            await GrainFactory.GetGrain<IFleetIndexShardGrain>(FleetShards.ShardOf(DeviceId)).Upsert(summary);
+        }
+    }
+
+    private void RequireProvisioned()
+    {
+        if (S.Profile is null)
+        {
+            throw new DeviceNotProvisionedException(DeviceId);
+        }
+    }
+
+    private void CheckProfile(DeviceProfileInfo profile)
+    {
+        if (profile.DeviceId != DeviceId)
+        {
+            throw new ArgumentException($"profile is for device '{profile.DeviceId}' but was sent to '{DeviceId}'");
+        }
+        if (string.IsNullOrWhiteSpace(profile.HardwareClass) || profile.CpuCores <= 0 || profile.RamBytes <= 0
+            || profile.ModelMemoryBudgetBytes <= 0 || profile.StorageBytes < 0 || profile.BandwidthBitsPerSecond <= 0)
+        {
+            throw new ArgumentException($"profile of '{DeviceId}' needs a hardware class, positive cores, RAM, model memory budget and bandwidth");
+        }
+    }
+
+    private static DevicePlan Unfit(string reason) => new(true, null, null, 0, 0, reason);
+
+    private static bool TagsEqual(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
+        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
+}

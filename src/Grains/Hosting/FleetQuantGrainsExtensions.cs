@@ -1,0 +1,36 @@
+using FleetQuant.Grains.Artifacts;
+using FleetQuant.Grains.Compression;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Hosting;
+
+namespace FleetQuant.Grains.Hosting;
+
+/// <summary>
+/// Registers what the FleetQuant grains need besides grain storage and reminders, which the host binds to
+/// the names in <see cref="StorageNames"/>.
+/// </summary>
+public static class FleetQuantGrainsExtensions
+{
+    /// <summary>Options (bound from configuration), artifact store, compression service and time source.</summary>
+    public static IServiceCollection AddFleetQuantGrains(this IServiceCollection services)
+    {
+        services.AddOptions<ArtifactStoreOptions>().BindConfiguration(ArtifactStoreOptions.Section);
+        services.AddOptions<CompressionOptions>().BindConfiguration(CompressionOptions.Section);
+        services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.Section);
+        services.AddOptions<DeviceOptions>().BindConfiguration(DeviceOptions.Section);
+        // TryAdd so tests (and other hosts) can register their own clock or store before calling this.
+        services.TryAddSingleton(new FleetClock(TimeProvider.System));
+        services.TryAddSingleton<IArtifactStore, FileArtifactStore>();
+        services.TryAddSingleton<CompressionEngine>();
+        services.TryAddSingleton<CompressionService>();
+        return services;
+    }
+
+    /// <inheritdoc cref="AddFleetQuantGrains(IServiceCollection)"/>
+    public static ISiloBuilder AddFleetQuantGrains(this ISiloBuilder builder)
+    {
+        builder.Services.AddFleetQuantGrains();
+        return builder;
+    }
+}

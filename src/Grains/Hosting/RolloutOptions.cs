@@ -1,0 +1,22 @@
+namespace FleetQuant.Grains.Hosting;
+
+/// <summary>Defaults for rollouts that do not say otherwise, and the rollout driver's cadence. Bound from "FleetQuant:Rollouts".</summary>
+public sealed class RolloutOptions
+{
+    public const string Section = "FleetQuant:Rollouts";
+
+    /// <summary>How often the durable reminder wakes a running rollout (survives restarts; Orleans' minimum is one minute).</summary>
+    public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often the in-memory timer paces dispatch while the rollout grain is active.</summary>
+    public TimeSpan TickPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Devices asked to update per fan-out batch.</summary>
+    public int DispatchBatchSize { get; set; } = 500;
+
+    /// <summary>Fleet-wide download budget when a rollout names none; 0 means unlimited.</summary>
+    public long DefaultBandwidthBytesPerMinute { get; set; }
+
+    /// <summary>Soak time a wave waits after its devices succeed when a rollout names none.</summary>
+    public TimeSpan DefaultMinimumSoak { get; set; } = TimeSpan.FromMinutes(5);
+}

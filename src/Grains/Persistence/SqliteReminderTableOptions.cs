@@ -1,0 +1,4 @@
+namespace FleetQuant.Grains.Persistence;
+
+/// <summary>Options for <see cref="SqliteReminderTable"/>.</summary>
+public sealed class SqliteReminderTableOptions : SqliteDatabaseOptions;

@@ -1,0 +1,431 @@
+using FleetQuant.Grains.Devices;
+using FleetQuant.Grains.Fleet;
+using FleetQuant.Grains.Hosting;
+using FleetQuant.Grains.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FleetQuant.Grains.Rollouts;
+
+/// <summary>
+/// Moves a selected set of devices to a model version in waves. A durable reminder wakes the rollout (so it
+/// resumes by itself after a restart) and a grain timer paces dispatch while it is active; both run
+/// <see cref="Tick"/>. Device outcomes arrive as one-way calls and are counted once per device.
+/// </summary>
+public sealed class RolloutGrain(
+    [PersistentState("rollout", StorageNames.Rollouts)] IPersistentState<RolloutGrainState> state,
+    FleetClock clock,
+    IOptions<RolloutOptions> options,
+    ILogger<RolloutGrain> logger) : Grain, IRolloutGrain, IRemindable
+{
+    private const string ReminderName = "rollout-drive";
+    private const int HealthSampleSize = 32;
+
+    private readonly RolloutOptions _options = options.Value;
+    private IGrainTimer? _timer;
+    private bool _reconciled;
+    private bool _dirty;
+
+    private string RolloutId => this.GetPrimaryKeyString();
+
+    private RolloutGrainState S => state.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.State == RolloutState.Running)
+        {
+            StartTimer();
+        }
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_dirty)
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+    }
+
+    public async Task<RolloutView> Create(RolloutSpec spec)
+    {
+        if (S.Spec is not null)
+        {
+            return S.Spec == spec ? View() : throw new InvalidOperationException($"rollout '{RolloutId}' already exists with a different spec");
+        }
+        RolloutSpecValidator.Validate(spec);
+        S.Spec = spec;
+        S.State = RolloutState.Pending;
+        await SaveAsync();
+        return View();
+    }
+
+    public async Task<RolloutView> Start()
+    {
+        var spec = S.Spec ?? throw new InvalidOperationException($"rollout '{RolloutId}' does not exist; create it first");
+        if (S.State != RolloutState.Pending)
+        {
+            return View();
+        }
+        // The ladder is fetched once and handed to every device, so planning does not hammer the model grain.
+        S.Ladder = await GrainFactory.GetGrain<IModelGrain>(spec.ModelId).GetLadder(spec.Version);
+        var targets = await GrainFactory.GetGrain<IFleetQueryGrain>(0).Select(spec.Selector);
+        S.Targets = [.. targets];
+        S.WaveEnds = [.. WavePlan.Ends(spec.Waves, targets.Count)];
+        S.State = RolloutState.Running;
+        S.BudgetTokens = Budget ?? 0;
+        S.BudgetRefilledAt = clock.UtcNow;
+        _reconciled = true;
+        if (targets.Count == 0)
+        {
+            S.State = RolloutState.Completed;
+            S.Reason = "no device matched the selector";
+            await SaveAsync();
+            return View();
+        }
+        await this.RegisterOrUpdateReminder(ReminderName, _options.ReminderPeriod, _options.ReminderPeriod);
+        StartTimer();
+        return await Tick();
+    }
+
+    public async Task<RolloutView> Pause(string reason)
+    {
+        if (S.State == RolloutState.Running)
+        {
+            S.State = RolloutState.Paused;
+            S.Reason = $"paused: {reason}";
+            await SaveAsync();
+        }
+        return View();
+    }
+
+    public async Task<RolloutView> Resume()
+    {
+        if (S.State == RolloutState.Paused)
+        {
+            S.State = RolloutState.Running;
+            S.Reason = null;
+            S.BudgetRefilledAt = clock.UtcNow;
+            StartTimer();
+            return await Tick();
+        }
+        return View();
+    }
+
+    public async Task<RolloutView> Abort(string reason)
+    {
+        if (S.State is RolloutState.Pending or RolloutState.Running or RolloutState.Paused)
+        {
+            S.State = RolloutState.Aborted;
+            S.Reason = $"aborted: {reason}";
+            await StopDrivingAsync();
+            await SaveAsync();
+        }
+        return View();
+    }
+
+    public async Task<RolloutView> RollBack(string reason)
+    {
+        if (S.Spec is null || S.State is RolloutState.Pending or RolloutState.RolledBack)
+        {
+            return View();
+        }
+        var touched = S.Devices.Where(d => d.Value is DeviceRolloutStatus.Dispatched or DeviceRolloutStatus.Succeeded or DeviceRolloutStatus.Failed)
+            .Select(d => d.Key).ToList();
+        foreach (var batch in touched.Chunk(Math.Max(1, _options.DispatchBatchSize)))
+        {
+            await Task.WhenAll(batch.Select(async id =>
+            {
+                try
+                {
+                    await GrainFactory.GetGrain<IDeviceGrain>(id).RollBack(RolloutId);
+                }
+                catch (Exception ex)
+                {
+                    logger.LogWarning(ex, "rollback of {Device} in {Rollout} failed", id, RolloutId);
+                }
+            }));
+            foreach (var id in batch)
+            {
+                S.Devices[id] = DeviceRolloutStatus.RolledBack;
+            }
+        }
+        S.State = RolloutState.RolledBack;
+        S.Reason = $"rolled back: {reason}";
+        S.Hold = null;
+        await StopDrivingAsync();
+        await SaveAsync();
+        return View();
+    }
+
+    public async Task<RolloutView> Tick()
+    {
+        if (S.State != RolloutState.Running || S.Spec is not { } spec)
+        {
+            return View();
+        }
+        if (!_reconciled)
+        {
+            await ReconcileAsync();
+        }
+        RefillBudget();
+        while (S.State == RolloutState.Running && S.CurrentWave < S.WaveEnds.Count)
+        {
+            if (ApplyFailureThreshold(spec))
+            {
+                break;
+            }
+            var budgetHold = await DispatchAsync(spec);
+            if (ApplyFailureThreshold(spec))
+            {
+                break;
+            }
+            var wave = Wave(S.CurrentWave);
+            if (!wave.MetSuccess(spec.SuccessThreshold))
+            {
+                S.Hold = budgetHold;
+                break;
+            }
+            S.WaveSucceededAt ??= clock.UtcNow;
+            var hold = await HealthHoldAsync(spec);
+            S.Hold = hold;
+            if (hold is not null)
+            {
+                break;
+            }
+            S.CurrentWave++;
+            S.WaveSucceededAt = null;
+            if (S.CurrentWave == S.WaveEnds.Count)
+            {
+                S.State = RolloutState.Completed;
+                S.Reason = "every wave met its success threshold";
+                await StopDrivingAsync();
+            }
+        }
+        await SaveAsync();
+        return View();
+    }
+
+    public Task<RolloutView> GetView() => Task.FromResult(View());
+
+    public Task ReportDeviceOutcome(string deviceId, bool succeeded, string? error)
+    {
+        if (S.State is RolloutState.RolledBack || !S.Devices.TryGetValue(deviceId, out var status) || status != DeviceRolloutStatus.Dispatched)
+        {
+            return Task.CompletedTask; // unknown device, repeated report, or a report about a rollback
+        }
+        S.Devices[deviceId] = succeeded ? DeviceRolloutStatus.Succeeded : DeviceRolloutStatus.Failed;
+        if (!succeeded)
+        {
+            logger.LogInformation("device {Device} failed update in {Rollout}: {Error}", deviceId, RolloutId, error);
+        }
+        _dirty = true;
+        if (S.State == RolloutState.Running && S.Spec is { } spec && ApplyFailureThreshold(spec))
+        {
+            return SaveAsync();
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (S.State is RolloutState.Running or RolloutState.Paused)
+        {
+            StartTimer();
+            await Tick();
+            return;
+        }
+        await StopDrivingAsync();
+    }
+
+    private long? Budget => S.Spec?.BandwidthBytesPerMinute is > 0 ? S.Spec.BandwidthBytesPerMinute
+        : _options.DefaultBandwidthBytesPerMinute > 0 ? _options.DefaultBandwidthBytesPerMinute : null;
+
+    private void RefillBudget()
+    {
+        var now = clock.UtcNow;
+        if (Budget is { } budget)
+        {
+            var minutes = Math.Max(0, (now - S.BudgetRefilledAt).TotalMinutes);
+            S.BudgetTokens = Math.Min(budget, S.BudgetTokens + budget * minutes);
+        }
+        S.BudgetRefilledAt = now;
+    }
+
+    /// <summary>
+    /// Dispatches the current wave's waiting devices, in batches, while the bandwidth budget allows; returns the
+    /// hold reason when the budget stopped it.
+    /// </summary>
+    private async Task<string?> DispatchAsync(RolloutSpec spec)
+    {
+        var end = S.WaveEnds[S.CurrentWave];
+        while (S.NextDispatch < end)
+        {
+            var size = Math.Min(_options.DispatchBatchSize, end - S.NextDispatch);
+            if (Budget is { } budget)
+            {
+                // Dispatch only what the bucket can pay for at the average planned size so far (one device to learn it).
+                var planned = S.Devices.Count(d => d.Value is not (DeviceRolloutStatus.Unfit or DeviceRolloutStatus.Failed));
+                var average = planned == 0 ? 0 : (double)S.PlannedBytes / planned;
+                var needed = Math.Min(average, budget);
+                if (S.BudgetTokens <= 0 || S.BudgetTokens < needed)
+                {
+                    return $"bandwidth budget: {S.NextDispatch - (S.CurrentWave == 0 ? 0 : S.WaveEnds[S.CurrentWave - 1])} of this wave's devices dispatched, waiting for the next minute's bytes";
+                }
+                size = average <= 0 ? 1 : (int)Math.Clamp(Math.Floor(S.BudgetTokens / average), 1, size);
+            }
+            var batch = S.Targets.GetRange(S.NextDispatch, size);
+            var assignment = new ModelAssignment(spec.ModelId, spec.Version, spec.Policy, RolloutId, S.Ladder);
+            var results = await Task.WhenAll(batch.Select(id => AssignAsync(id, assignment)));
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var (status, bytes) = results[i];
+                S.Devices[batch[i]] = status;
+                S.PlannedBytes += bytes;
+                S.BudgetTokens -= bytes;
+            }
+            S.NextDispatch += size;
+            _dirty = true;
+        }
+        return null;
+    }
+
+    private async Task<(DeviceRolloutStatus Status, long Bytes)> AssignAsync(string deviceId, ModelAssignment assignment)
+    {
+        try
+        {
+            var result = await GrainFactory.GetGrain<IDeviceGrain>(deviceId).Assign(assignment);
+            if (result.AlreadyCurrent)
+            {
+                return (DeviceRolloutStatus.Succeeded, 0);
+            }
+            return result.Desired is { } desired ? (DeviceRolloutStatus.Dispatched, desired.TransferBytes) : (DeviceRolloutStatus.Unfit, 0);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "assigning {Device} in {Rollout} failed", deviceId, RolloutId);
+            return (DeviceRolloutStatus.Failed, 0);
+        }
+    }
+
+    /// <summary>Pauses or aborts when the current wave's failures exceed the threshold; true when it did.</summary>
+    private bool ApplyFailureThreshold(RolloutSpec spec)
+    {
+        var wave = Wave(S.CurrentWave);
+        if (wave.Eligible == 0 || (double)wave.Failed / wave.Eligible <= spec.FailureThreshold)
+        {
+            return false;
+        }
+        var reason = $"wave {S.CurrentWave + 1}: {wave.Failed} of {wave.Eligible} devices failed (threshold {spec.FailureThreshold:P0})";
+        S.State = spec.OnFailure == FailureAction.Abort ? RolloutState.Aborted : RolloutState.Paused;
+        S.Reason = (spec.OnFailure == FailureAction.Abort ? "aborted: " : "paused: ") + reason;
+        _dirty = true;
+        return true;
+    }
+
+    /// <summary>Null when the wave may advance, else why it is held (soak time or canary regression).</summary>
+    private async Task<string?> HealthHoldAsync(RolloutSpec spec)
+    {
+        if (spec.Health is not { } gate)
+        {
+            return null;
+        }
+        var soaked = clock.UtcNow - S.WaveSucceededAt!.Value;
+        if (soaked < gate.MinimumSoak)
+        {
+            return $"soaking: {soaked.TotalMinutes:0.#} of {gate.MinimumSoak.TotalMinutes:0.#} minutes";
+        }
+        if (gate.MaxLatencyRegression is null && gate.MaxConfidenceDrop is null)
+        {
+            return null;
+        }
+        var waveStart = S.CurrentWave == 0 ? 0 : S.WaveEnds[S.CurrentWave - 1];
+        var canaryIds = S.Targets.Skip(waveStart).Take(S.WaveEnds[S.CurrentWave] - waveStart)
+            .Where(id => S.Devices.GetValueOrDefault(id) == DeviceRolloutStatus.Succeeded).Take(HealthSampleSize).ToList();
+        var baselineIds = S.Targets.Skip(S.NextDispatch).Take(HealthSampleSize).ToList();
+        var canary = await SampleAsync(canaryIds);
+        if (baselineIds.Count > 0)
+        {
+            var fresh = await SampleAsync(baselineIds);
+            if (fresh.Devices > 0)
+            {
+                S.Baseline = fresh;
+            }
+        }
+        return HealthCheck.Hold(gate, canary, S.Baseline);
+    }
+
+    private async Task<HealthSample> SampleAsync(IReadOnlyList<string> deviceIds)
+    {
+        var telemetry = await Task.WhenAll(deviceIds.Select(id => GrainFactory.GetGrain<IDeviceGrain>(id).GetTelemetry()));
+        var withData = telemetry.Where(t => t.Reports > 0).ToList();
+        var latencies = withData.Where(t => t.LatencyP95Ms is not null).Select(t => t.LatencyP95Ms!.Value).ToList();
+        var confidences = withData.Where(t => t.MeanTop1Confidence is not null).Select(t => t.MeanTop1Confidence!.Value).ToList();
+        return new HealthSample(withData.Count,
+            latencies.Count == 0 ? null : latencies.Average(),
+            confidences.Count == 0 ? null : confidences.Average());
+    }
+
+    /// <summary>After a restart, outcome reports that arrived after the last write are recovered from the devices.</summary>
+    private async Task ReconcileAsync()
+    {
+        var dispatched = S.Devices.Where(d => d.Value == DeviceRolloutStatus.Dispatched).Select(d => d.Key).ToList();
+        foreach (var batch in dispatched.Chunk(Math.Max(1, _options.DispatchBatchSize)))
+        {
+            var statuses = await Task.WhenAll(batch.Select(id => GrainFactory.GetGrain<IDeviceGrain>(id).GetRolloutStatus(RolloutId)));
+            for (var i = 0; i < batch.Length; i++)
+            {
+                if (statuses[i] is DeviceRolloutStatus.Succeeded or DeviceRolloutStatus.Failed)
+                {
+                    S.Devices[batch[i]] = statuses[i];
+                    _dirty = true;
+                }
+            }
+        }
+        _reconciled = true;
+    }
+
+    private WaveCounts Wave(int index)
+    {
+        var start = index == 0 ? 0 : S.WaveEnds[index - 1];
+        var end = S.WaveEnds[index];
+        var counts = new WaveCounts();
+        for (var i = start; i < end; i++)
+        {
+            counts.Add(S.Devices.TryGetValue(S.Targets[i], out var status) ? status : DeviceRolloutStatus.Waiting);
+        }
+        return counts;
+    }
+
+    private RolloutView View()
+    {
+        var counts = Enum.GetValues<DeviceRolloutStatus>().ToDictionary(s => s, _ => 0);
+        foreach (var status in S.Devices.Values)
+        {
+            counts[status]++;
+        }
+        counts[DeviceRolloutStatus.Waiting] = S.Targets.Count - S.Devices.Count;
+        return new RolloutView(RolloutId, S.Spec, S.State, S.Reason, S.CurrentWave, S.WaveEnds.Count, S.Targets.Count, counts, S.PlannedBytes, S.Hold);
+    }
+
+    private void StartTimer()
+    {
+        _timer ??= this.RegisterGrainTimer(async () => await Tick(), new GrainTimerCreationOptions(_options.TickPeriod, _options.TickPeriod) { KeepAlive = true });
+    }
+
+    private async Task StopDrivingAsync()
+    {
+        _timer?.Dispose();
+        _timer = null;
+        if (await this.GetReminder(ReminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private async Task SaveAsync()
+    {
+        await state.WriteStateAsync();
+        _dirty = false;
+    }
+}

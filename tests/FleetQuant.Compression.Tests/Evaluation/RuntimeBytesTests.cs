@@ -1,0 +1,44 @@
+using FleetQuant.Compression.Data;
+using FleetQuant.Compression.Evaluation;
+using FleetQuant.Compression.Onnx;
+using FleetQuant.Compression.Tests.Support;
+
+namespace FleetQuant.Compression.Tests.Evaluation;
+
+/// <summary>Runtime bytes are a process-wide measurement, so these tests run alone.</summary>
+[CollectionDefinition(nameof(RuntimeMemoryCollection), DisableParallelization = true)]
+public sealed class RuntimeMemoryCollection;
+
+[Collection(nameof(RuntimeMemoryCollection))]
+public sealed class RuntimeBytesTests
+{
+    [Fact]
+    public void RuntimeBytes_LargerModel_ExceedsSmallerModel()
+    {
+        var evaluator = new ModelEvaluator();
+        var inputs = GeneratedInputs.Create([784], 1, seed: 1);
+        var small = OnnxModelFile.Serialize(TestModels.Mlp());
+        var large = OnnxModelFile.Serialize(WideMlp(4096));
+
+        var smallBytes = evaluator.RuntimeBytes(small, inputs);
+        var largeBytes = evaluator.RuntimeBytes(large, inputs);
+
+        // The wide layer alone is 784 x 4096 floats (12.8 MB); ONNX Runtime must hold at least that.
+        Assert.True(largeBytes > 784L * 4096 * 4, $"large model measured {largeBytes} bytes");
+        Assert.True(largeBytes > smallBytes + 784L * 4096 * 4 / 2, $"large {largeBytes} vs small {smallBytes}");
+    }
+
+    private static ModelProto WideMlp(int width)
+    {
+        var random = new Random(9);
+        var g = new GraphProto { Name = "wide" };
+        g.Input.Add(TestModels.FloatInput("input", -1, 784));
+        g.Output.Add(TestModels.FloatInput("logits", -1, 10));
+        g.Initializer.Add(TestModels.Weights(random, "fc1.weight", 784, width));
+        g.Initializer.Add(TestModels.Weights(random, "fc2.weight", width, 10));
+        g.Node.Add(TestModels.Node("MatMul", ["input", "fc1.weight"], ["h"]));
+        g.Node.Add(TestModels.Node("Relu", ["h"], ["a"]));
+        g.Node.Add(TestModels.Node("MatMul", ["a", "fc2.weight"], ["logits"]));
+        return TestModels.Model(g, 13);
+    }
+}

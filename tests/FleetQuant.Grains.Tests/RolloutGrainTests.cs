@@ -1,0 +1,235 @@
+using FleetQuant.Grains.Devices;
+using FleetQuant.Grains.Models;
+using FleetQuant.Grains.Planning;
+using FleetQuant.Grains.Rollouts;
+using FleetQuant.Grains.Tests.Support;
+
+namespace FleetQuant.Grains.Tests;
+
+public sealed class RolloutGrainTests(FleetClusterFixture fleet) : IClassFixture<FleetClusterFixture>
+{
+    private const string Model = "rollout-model";
+    private static readonly PlanPolicyInfo Lenient = new(MaxTransferSeconds: 60, MaxAccuracyDrop: 1.0);
+
+    [Fact]
+    public async Task Waves_AdvanceWhenSuccessThresholdIsMet_ThenComplete()
+    {
+        var ids = await ProvisionSuiteAsync("waves", 10);
+        var rollout = await StartAsync("waves", [WaveSpec.Devices(2), WaveSpec.PercentOf(100)], success: 0.5);
+
+        var first = await rollout.GetView();
+        Assert.Equal(RolloutState.Running, first.State);
+        Assert.Equal(2, first.Counts[DeviceRolloutStatus.Dispatched]);
+        Assert.Equal(8, first.Counts[DeviceRolloutStatus.Waiting]);
+
+        await SucceedAsync(ids[..1]);
+        await WaitForAsync(rollout, v => v.Counts[DeviceRolloutStatus.Succeeded] == 1);
+        var advanced = await rollout.Tick();
+        Assert.Equal(1, advanced.CurrentWave);
+        Assert.Equal(9, advanced.Counts[DeviceRolloutStatus.Dispatched]);
+
+        await SucceedAsync(ids);
+        await WaitForAsync(rollout, v => v.Counts[DeviceRolloutStatus.Succeeded] == 10);
+        var done = await rollout.Tick();
+        Assert.Equal(RolloutState.Completed, done.State);
+        foreach (var id in ids)
+        {
+            Assert.Equal(DeviceState.UpToDate, (await fleet.Device(id).GetView()).State);
+        }
+    }
+
+    [Fact]
+    public async Task Failures_OverThreshold_PauseTheRollout()
+    {
+        var ids = await ProvisionSuiteAsync("pause", 4);
+        var rollout = await StartAsync("pause", [WaveSpec.PercentOf(100)], failure: 0.25, onFailure: FailureAction.Pause);
+
+        await FailAsync(ids[..1]);
+        var afterOne = await WaitForAsync(rollout, v => v.Counts[DeviceRolloutStatus.Failed] == 1);
+        Assert.Equal(RolloutState.Running, afterOne.State);
+        await FailAsync(ids[1..2]);
+        var paused = await WaitForAsync(rollout, v => v.State == RolloutState.Paused);
+
+        Assert.Contains("2 of 4 devices failed", paused.Reason);
+        Assert.Equal(RolloutState.Paused, (await rollout.Tick()).State);
+    }
+
+    [Fact]
+    public async Task Failures_OverThreshold_AbortWhenConfigured_AndStopDispatching()
+    {
+        var ids = await ProvisionSuiteAsync("abort", 6);
+        var rollout = await StartAsync("abort", [WaveSpec.Devices(2), WaveSpec.PercentOf(100)], failure: 0.4, onFailure: FailureAction.Abort);
+
+        await FailAsync(ids[..1]);
+        var aborted = await WaitForAsync(rollout, v => v.State == RolloutState.Aborted);
+
+        Assert.StartsWith("aborted", aborted.Reason);
+        Assert.Equal(4, (await rollout.Tick()).Counts[DeviceRolloutStatus.Waiting]);
+    }
+
+    [Fact]
+    public async Task HealthGate_HoldsTheWaveUntilSoakTimePasses()
+    {
+        var ids = await ProvisionSuiteAsync("soak", 6);
+        var rollout = await StartAsync("soak", [WaveSpec.Devices(2), WaveSpec.PercentOf(100)], health: new HealthGate(TimeSpan.FromMinutes(10), null, null));
+
+        await SucceedAsync(ids[..2]);
+        await WaitForAsync(rollout, v => v.Counts[DeviceRolloutStatus.Succeeded] == 2);
+        var held = await rollout.Tick();
+        Assert.Equal(0, held.CurrentWave);
+        Assert.Contains("soaking", held.Hold);
+
+        fleet.Time.Advance(TimeSpan.FromMinutes(9));
+        Assert.Equal(0, (await rollout.Tick()).CurrentWave);
+        fleet.Time.Advance(TimeSpan.FromMinutes(2));
+        var advanced = await rollout.Tick();
+
+        Assert.Equal(1, advanced.CurrentWave);
+        Assert.Null(advanced.Hold);
+        Assert.Equal(4, advanced.Counts[DeviceRolloutStatus.Dispatched]);
+    }
+
+    [Fact]
+    public async Task HealthGate_HoldsTheWaveWhileCanaryLatencyRegresses()
+    {
+        var ids = await ProvisionSuiteAsync("canary", 6);
+        foreach (var id in ids[2..])
+        {
+            await fleet.Device(id).ReportTelemetry(new TelemetryReport([10, 10, 10, 10], 0, 1000, 0.9, null));
+        }
+        var rollout = await StartAsync("canary", [WaveSpec.Devices(2), WaveSpec.PercentOf(100)],
+            health: new HealthGate(TimeSpan.Zero, MaxLatencyRegression: 0.2, MaxConfidenceDrop: 0.05));
+
+        await SucceedAsync(ids[..2]);
+        await WaitForAsync(rollout, v => v.Counts[DeviceRolloutStatus.Succeeded] == 2);
+        Assert.Contains("waiting for telemetry", (await rollout.Tick()).Hold);
+        foreach (var id in ids[..2])
+        {
+            await fleet.Device(id).ReportTelemetry(new TelemetryReport([20, 20, 20, 20], 0, 1000, 0.9, null));
+        }
+        var held = await rollout.Tick();
+        Assert.Equal(0, held.CurrentWave);
+        Assert.Contains("latency", held.Hold);
+
+        // The canaries settle: many fast inferences push their p95 back to the baseline.
+        foreach (var id in ids[..2])
+        {
+            await fleet.Device(id).ReportTelemetry(new TelemetryReport([.. Enumerable.Repeat(10.0, 400)], 0, 1000, 0.9, null));
+        }
+        var advanced = await rollout.Tick();
+
+        Assert.Equal(1, advanced.CurrentWave);
+    }
+
+    [Fact]
+    public async Task BandwidthBudget_PacesDispatchSoPlannedBytesPerMinuteStayUnderIt()
+    {
+        var ids = await ProvisionSuiteAsync("budget", 10);
+        var probe = await fleet.ProvisionAsync("budget-probe", "budget-class");
+        var bytesPerDevice = (await probe.Assign(new ModelAssignment(Model, "v1", Lenient, null, null))).Desired!.TransferBytes;
+        var budget = 3 * bytesPerDevice;
+        var rollout = await StartAsync("budget", [WaveSpec.PercentOf(100)], bandwidth: budget);
+
+        var start = await rollout.GetView();
+        Assert.Equal(3, start.Counts[DeviceRolloutStatus.Dispatched]);
+        Assert.Equal(3 * bytesPerDevice, start.PlannedBytes);
+        Assert.Contains("bandwidth", start.Hold);
+
+        Assert.Equal(3, (await rollout.Tick()).Counts[DeviceRolloutStatus.Dispatched]);
+        fleet.Time.Advance(TimeSpan.FromSeconds(30));
+        var half = await rollout.Tick();
+        Assert.Equal(4, half.Counts[DeviceRolloutStatus.Dispatched]);
+        fleet.Time.Advance(TimeSpan.FromSeconds(30));
+        var minute = await rollout.Tick();
+        Assert.Equal(6, minute.Counts[DeviceRolloutStatus.Dispatched]);
+        Assert.True(minute.PlannedBytes <= budget * 2);
+
+        // Idle time does not bank more than one minute of budget.
+        fleet.Time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(9, (await rollout.Tick()).Counts[DeviceRolloutStatus.Dispatched]);
+        fleet.Time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(10, (await rollout.Tick()).Counts[DeviceRolloutStatus.Dispatched]);
+        Assert.Equal(ids.Length, (await rollout.GetView()).Targets);
+    }
+
+    [Fact]
+    public async Task RollBack_SendsDevicesToThePreviousVersion_AsADelta()
+    {
+        var ids = await ProvisionSuiteAsync("rollback", 3);
+        var toV1 = await StartAsync("rollback", [WaveSpec.PercentOf(100)], suffix: "-v1");
+        await SucceedAsync(ids);
+        await WaitForAsync(toV1, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3);
+        Assert.Equal(RolloutState.Completed, (await toV1.Tick()).State);
+        var v1Artifact = (await fleet.Device(ids[0]).GetView()).CurrentArtifactHash!;
+
+        await fleet.ReadyModelAsync(Model, "v2", seed: 1, retrain: 7);
+        var toV2 = await StartAsync("rollback", [WaveSpec.PercentOf(100)], version: "v2", suffix: "-v2");
+        await SucceedAsync(ids);
+        await WaitForAsync(toV2, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3);
+        var v2Desired = (await fleet.Device(ids[0]).GetDesiredState())!;
+        Assert.Equal("v2", v2Desired.Version);
+        Assert.NotNull(v2Desired.Delta);
+
+        var rolledBack = await toV2.RollBack("operator saw bad predictions");
+
+        Assert.Equal(RolloutState.RolledBack, rolledBack.State);
+        Assert.Equal(3, rolledBack.Counts[DeviceRolloutStatus.RolledBack]);
+        foreach (var id in ids)
+        {
+            var desired = (await fleet.Device(id).GetDesiredState())!;
+            Assert.Equal("v1", desired.Version);
+            Assert.Equal(v1Artifact, desired.ArtifactHash);
+            Assert.True(desired.Release > v2Desired.Release - 1);
+            Assert.NotNull(desired.Delta);
+            Assert.Equal(v2Desired.ArtifactHash, desired.Delta!.BaseHash);
+            Assert.True(desired.Delta.DeltaBytes < desired.ArtifactBytes);
+        }
+        Assert.Null(await fleet.Device(ids[0]).RollBack("rollback-rollout-v2"));
+    }
+
+    private async Task<string[]> ProvisionSuiteAsync(string suite, int count)
+    {
+        await fleet.ReadyModelAsync(Model);
+        var ids = Enumerable.Range(0, count).Select(i => $"{suite}-{i:D3}").ToArray();
+        var tags = new Dictionary<string, string> { ["suite"] = suite };
+        foreach (var id in ids)
+        {
+            await fleet.ProvisionAsync(id, "pi-4", tags: tags);
+        }
+        return ids;
+    }
+
+    private async Task<IRolloutGrain> StartAsync(string suite, IReadOnlyList<WaveSpec> waves, double success = 1.0, double failure = 0.5,
+        FailureAction onFailure = FailureAction.Pause, HealthGate? health = null, long? bandwidth = null, string version = "v1", string suffix = "")
+    {
+        var rollout = fleet.Client.GetGrain<IRolloutGrain>($"{suite}-rollout{suffix}");
+        var selector = new TargetSelector(new Dictionary<string, string> { ["suite"] = suite }, [], []);
+        await rollout.Create(new RolloutSpec(Model, version, selector, waves, success, failure, onFailure, health, bandwidth, Lenient));
+        await rollout.Start();
+        return rollout;
+    }
+
+    private async Task SucceedAsync(IEnumerable<string> ids)
+    {
+        foreach (var id in ids)
+        {
+            var desired = await fleet.Device(id).GetDesiredState();
+            if (desired is not null)
+            {
+                await fleet.Device(id).ReportUpdate(new UpdateProgress(desired.Release, UpdateStatus.Succeeded, desired.TransferBytes, null));
+            }
+        }
+    }
+
+    private async Task FailAsync(IEnumerable<string> ids)
+    {
+        foreach (var id in ids)
+        {
+            var desired = (await fleet.Device(id).GetDesiredState())!;
+            await fleet.Device(id).ReportUpdate(new UpdateProgress(desired.Release, UpdateStatus.Failed, 0, "checksum mismatch"));
+        }
+    }
+
+    private static Task<RolloutView> WaitForAsync(IRolloutGrain rollout, Func<RolloutView, bool> condition) =>
+        Eventually.Until(rollout.GetView, condition, "rollout state");
+}
