@@ -12,7 +12,8 @@ var concurrency = args.Length > 2 ? int.Parse(args[2]) : 512;
 var dataDir = Path.Combine(Path.GetTempPath(), "fq-grainbench-" + Guid.NewGuid().ToString("N"));
 
 var builder = Host.CreateApplicationBuilder();
-builder.Logging.SetMinimumLevel(LogLevel.Warning);
+// Shutdown deactivations log storage warnings for the in-memory provider; only errors matter here.
+builder.Logging.SetMinimumLevel(LogLevel.Error);
 builder.Configuration["FleetQuant:Artifacts:Path"] = dataDir;
 builder.Configuration["FleetQuant:Compression:LadderRecipes:0"] = "fp32";
 builder.Configuration["FleetQuant:Compression:LadderRecipes:1"] = "q8cs";

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FleetQuant.Compression.Artifacts;
 
 /// <summary>
@@ -70,74 +72,7 @@ internal sealed class SymbolModel
     }
 }
 
-/// <summary>Carry-less binary range encoder (the LZMA construction) over adaptive bit probabilities.</summary>
-internal sealed class RangeEncoder
-{
-    private const uint TopValue = 1 << 24;
-
-    private readonly MemoryStream _output = new();
-    private ulong _low;
-    private uint _range = uint.MaxValue;
-    private byte _cache;
-    private long _cacheSize = 1;
-
-    public void Encode(SymbolModel model, int symbol)
-    {
-        var treeBase = model.TreeBase;
-        var node = 1;
-        for (var i = model.Bits - 1; i >= 0; i--)
-        {
-            var bit = (symbol >> i) & 1;
-            var bound = (_range >> SymbolModel.ProbabilityBits) * model.Probability(treeBase + node);
-            if (bit == 0)
-            {
-                _range = bound;
-            }
-            else
-            {
-                _low += bound;
-                _range -= bound;
-            }
-            model.Update(treeBase + node, bit);
-            while (_range < TopValue)
-            {
-                _range <<= 8;
-                ShiftLow();
-            }
-            node = (node << 1) | bit;
-        }
-        model.Seen(symbol);
-    }
-
-    public byte[] Finish()
-    {
-        for (var i = 0; i < 5; i++)
-        {
-            ShiftLow();
-        }
-        return _output.ToArray();
-    }
-
-    private void ShiftLow()
-    {
-        if ((uint)_low < 0xFF000000u || (_low >> 32) != 0)
-        {
-            var carry = (byte)(_low >> 32);
-            var pending = _cache;
-            do
-            {
-                _output.WriteByte((byte)(pending + carry));
-                pending = 0xFF;
-            }
-            while (--_cacheSize != 0);
-            _cache = (byte)((uint)_low >> 24);
-        }
-        _cacheSize++;
-        _low = (_low & 0x00FFFFFF) << 8;
-    }
-}
-
-/// <summary>Decodes what <see cref="RangeEncoder"/> wrote; input that runs out is an error, never a hang.</summary>
+/// <summary>Decodes, one symbol at a time, what <see cref="RangeCoding.Encode"/> wrote; input that runs out is an error, never a hang.</summary>
 internal sealed class RangeDecoder
 {
     private const uint TopValue = 1 << 24;
@@ -202,5 +137,154 @@ internal sealed class RangeDecoder
             throw new ArtifactException("a range-coded stream ends before all its symbols were decoded");
         }
         return 0;
+    }
+}
+
+/// <summary>
+/// Whole-stream range coding with the same model as the streaming <see cref="RangeDecoder"/>,
+/// in one tight loop over locals: the delta paths code whole tensors, where per-symbol calls cost several times more.
+/// </summary>
+internal static class RangeCoding
+{
+    private const uint TopValue = 1 << 24;
+    private const int One = 1 << SymbolModel.ProbabilityBits;
+    private const int FastShift = 4;
+    private const int SlowShift = 7;
+    private const int MaxOverrun = 5;
+
+    // Hot loops: compiled optimized at once rather than after tiering, so even a single CLI call runs fast code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static byte[] Encode(ReadOnlySpan<byte> symbols, int bits, bool order1)
+    {
+        var table = new ushort[SymbolModel.TableSize(bits, order1)];
+        Array.Fill(table, (ushort)(One >> 1));
+        var output = new byte[symbols.Length * bits / 8 + 64];
+        var written = 0;
+        ulong low = 0;
+        var range = uint.MaxValue;
+        byte cache = 0;
+        long cacheSize = 1;
+        var history = 0;
+        foreach (var symbol in symbols)
+        {
+            var treeBase = order1 ? history << bits : 0;
+            var node = 1;
+            for (var i = bits - 1; i >= 0; i--)
+            {
+                var bit = (symbol >> i) & 1;
+                var index = 2 * (treeBase + node);
+                ref var fast = ref table[index];
+                ref var slow = ref table[index + 1];
+                var bound = (range >> SymbolModel.ProbabilityBits) * (((uint)fast + slow) >> 1);
+                var ones = (uint)-bit;
+                low += bound & ones;
+                range = bound + (ones & (range - bound - bound));
+                Adapt(ref fast, ref slow, (int)ones);
+                while (range < TopValue)
+                {
+                    range <<= 8;
+                    ShiftLow(ref low, ref cache, ref cacheSize, ref output, ref written);
+                }
+                node = (node << 1) | bit;
+            }
+            if (order1)
+            {
+                history = bits == 1 ? ((history << 1) | symbol) & 0xFF : symbol;
+            }
+        }
+        for (var i = 0; i < 5; i++)
+        {
+            ShiftLow(ref low, ref cache, ref cacheSize, ref output, ref written);
+        }
+        return output.AsSpan(0, written).ToArray();
+    }
+
+    /// <summary>Decodes <paramref name="output"/>.Length symbols; input that runs out is an <see cref="ArtifactException"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Decode(ReadOnlySpan<byte> input, Span<byte> output, int bits, bool order1, ushort[] table)
+    {
+        Array.Fill(table, (ushort)(One >> 1), 0, SymbolModel.TableSize(bits, order1));
+        var position = 0;
+        var range = uint.MaxValue;
+        uint code = 0;
+        for (var i = 0; i < 5; i++)
+        {
+            code = (code << 8) | NextByte(input, ref position);
+        }
+        var history = 0;
+        var top = 1 << bits;
+        for (var s = 0; s < output.Length; s++)
+        {
+            var treeBase = order1 ? history << bits : 0;
+            var node = 1;
+            while (node < top)
+            {
+                var index = 2 * (treeBase + node);
+                ref var fast = ref table[index];
+                ref var slow = ref table[index + 1];
+                var bound = (range >> SymbolModel.ProbabilityBits) * (((uint)fast + slow) >> 1);
+                // Branch-free: code symbols are close to random, so a branch here mispredicts every other bit.
+                var bit = (int)((ulong)~((long)code - bound) >> 63);
+                var ones = (uint)-bit;
+                code -= bound & ones;
+                range = bound + (ones & (range - bound - bound));
+                Adapt(ref fast, ref slow, (int)ones);
+                node = (node << 1) | bit;
+                while (range < TopValue)
+                {
+                    range <<= 8;
+                    code = (code << 8) | NextByte(input, ref position);
+                }
+            }
+            var symbol = node - top;
+            output[s] = (byte)symbol;
+            if (order1)
+            {
+                history = bits == 1 ? ((history << 1) | symbol) & 0xFF : symbol;
+            }
+        }
+    }
+
+    /// <summary>The same updates as <see cref="SymbolModel.Update"/>, selected by a mask (all ones: the bit was 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Adapt(ref ushort fast, ref ushort slow, int ones)
+    {
+        fast = (ushort)(fast + ((((One - fast) >> FastShift) & ~ones) - ((fast >> FastShift) & ones)));
+        slow = (ushort)(slow + ((((One - slow) >> SlowShift) & ~ones) - ((slow >> SlowShift) & ones)));
+    }
+
+    private static uint NextByte(ReadOnlySpan<byte> input, ref int position)
+    {
+        if (position < input.Length)
+        {
+            return input[position++];
+        }
+        if (++position > input.Length + MaxOverrun)
+        {
+            throw new ArtifactException("a range-coded stream ends before all its symbols were decoded");
+        }
+        return 0;
+    }
+
+    private static void ShiftLow(ref ulong low, ref byte cache, ref long cacheSize, ref byte[] output, ref int written)
+    {
+        if ((uint)low < 0xFF000000u || (low >> 32) != 0)
+        {
+            var carry = (byte)(low >> 32);
+            var pending = cache;
+            do
+            {
+                if (written == output.Length)
+                {
+                    Array.Resize(ref output, output.Length * 2);
+                }
+                output[written++] = (byte)(pending + carry);
+                pending = 0xFF;
+            }
+            while (--cacheSize != 0);
+            cache = (byte)((uint)low >> 24);
+        }
+        cacheSize++;
+        low = (low & 0x00FFFFFF) << 8;
     }
 }

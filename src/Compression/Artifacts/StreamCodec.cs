@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using ZstdSharp;
 using ZstdSharp.Unsafe;
@@ -18,6 +19,9 @@ public enum StreamCodec : byte
 
     /// <summary>Adaptive binary range coder, tree chosen by the previous symbol (last 8 bits for 1-bit streams).</summary>
     RangeOrder1 = 3,
+
+    /// <summary>Static order-0 rANS with the frequency table in front: about the range coder's size, decoded several times faster.</summary>
+    Rans = 4,
 }
 
 /// <summary>Reads the symbols of one coded stream in order, without holding them all.</summary>
@@ -37,16 +41,17 @@ internal static class StreamCoder
     /// <summary>A 128 KiB window bounds the decoder's memory; weights have no long-range repeats to lose.</summary>
     public const int ZstdWindowLog = 17;
 
-    private static readonly StreamCodec[] Candidates = [StreamCodec.Stored, StreamCodec.Zstd, StreamCodec.RangeOrder0, StreamCodec.RangeOrder1];
+    private const int MinOrder1Symbols = 4096;
 
-    /// <param name="tryZstd">
-    /// False skips zstd -19, the slowest candidate: deltas use that, since range coding wins on their skewed
-    /// differences and encode time matters there.
-    /// </param>
-    public static (StreamCodec Codec, byte[] Data) EncodeSmallest(ReadOnlySpan<byte> symbols, int bits, bool tryZstd = true)
+    /// <summary>rANS decodes several times faster than the range coder: it is kept when within this share of the smallest.</summary>
+    private const double RansSlack = 1.01;
+
+    private static readonly StreamCodec[] Candidates = [StreamCodec.Stored, StreamCodec.Zstd, StreamCodec.RangeOrder0, StreamCodec.RangeOrder1, StreamCodec.Rans];
+
+    public static (StreamCodec Codec, byte[] Data) EncodeSmallest(ReadOnlySpan<byte> symbols, int bits)
     {
         (StreamCodec Codec, byte[] Data) best = (StreamCodec.Stored, Pack(symbols, bits));
-        foreach (var codec in Candidates.Skip(1).Where(c => tryZstd || c != StreamCodec.Zstd))
+        foreach (var codec in Candidates.Skip(1))
         {
             if (symbols.Length == 0)
             {
@@ -61,6 +66,91 @@ internal static class StreamCoder
         return best;
     }
 
+    /// <summary>
+    /// The smallest coding, except that rANS wins within <see cref="RansSlack"/>: decode speed matters on the device
+    /// and to the delta encoder, which decodes both artifacts.
+    /// </summary>
+    public static (StreamCodec Codec, byte[] Data) EncodeForArtifact(ReadOnlySpan<byte> symbols, int bits)
+    {
+        var best = EncodeSmallest(symbols, bits);
+        if (best.Codec is StreamCodec.Stored or StreamCodec.Rans || symbols.IsEmpty)
+        {
+            return best;
+        }
+        var rans = Encode(symbols, bits, StreamCodec.Rans);
+        return rans.Length <= best.Data.Length * RansSlack && rans.Length < PackedLength(symbols.Length, bits) ? (StreamCodec.Rans, rans) : best;
+    }
+
+    /// <summary>
+    /// The smallest of stored and the two range coders, coding only what the symbols' empirical entropies say
+    /// could win: the delta encoder's path, where encode time counts (zstd never wins on skewed differences).
+    /// </summary>
+    public static (StreamCodec Codec, byte[] Data) EncodeEstimated(ReadOnlySpan<byte> symbols, int bits)
+    {
+        (StreamCodec Codec, byte[] Data) best = (StreamCodec.Stored, Pack(symbols, bits));
+        if (symbols.IsEmpty)
+        {
+            return best;
+        }
+        // Short streams never repay an order-1 model's learning; skip its 2^16-entry count table too.
+        var (order0, order1) = symbols.Length < MinOrder1Symbols ? (0, double.MaxValue) : EntropyBits(symbols, bits);
+        // Adaptive models pay to learn: a context-rich order-1 model pays most, so it must promise a clear win.
+        // Long streams: rANS (fast) unless order-1 context clearly pays; short ones are cheap to try every way.
+        var candidates = symbols.Length < MinOrder1Symbols ? [StreamCodec.Rans, StreamCodec.RangeOrder0]
+            : order1 < 0.9 * order0 ? new[] { StreamCodec.Rans, StreamCodec.RangeOrder1 }
+            : [StreamCodec.Rans];
+        foreach (var codec in candidates)
+        {
+            if (symbols.Length >= MinOrder1Symbols && Math.Min(order0, order1) > 8.0 * best.Data.Length)
+            {
+                break;
+            }
+            var data = Encode(symbols, bits, codec);
+            if (data.Length < best.Data.Length)
+            {
+                best = (codec, data);
+            }
+        }
+        return best;
+    }
+
+    /// <summary>Total bits of the symbols under their own order-0 and order-1 (previous-symbol context) statistics.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (double Order0, double Order1) EntropyBits(ReadOnlySpan<byte> symbols, int bits)
+    {
+        var alphabet = 1 << bits;
+        var contexts = bits == 1 ? 256 : alphabet;
+        var pairs = new int[contexts * alphabet];
+        var history = 0;
+        foreach (var s in symbols)
+        {
+            pairs[history * alphabet + s]++;
+            history = bits == 1 ? ((history << 1) | s) & 0xFF : s;
+        }
+        var totals = new int[alphabet];
+        double order1 = 0;
+        for (var c = 0; c < contexts; c++)
+        {
+            var row = pairs.AsSpan(c * alphabet, alphabet);
+            var rowTotal = 0;
+            foreach (var n in row)
+            {
+                rowTotal += n;
+            }
+            for (var v = 0; v < alphabet; v++)
+            {
+                totals[v] += row[v];
+                order1 += row[v] == 0 ? 0 : row[v] * Math.Log2((double)rowTotal / row[v]);
+            }
+        }
+        double order0 = 0;
+        foreach (var n in totals)
+        {
+            order0 += n == 0 ? 0 : n * Math.Log2((double)symbols.Length / n);
+        }
+        return (order0, order1);
+    }
+
     public static byte[] Encode(ReadOnlySpan<byte> symbols, int bits, StreamCodec codec)
     {
         switch (codec)
@@ -71,13 +161,9 @@ internal static class StreamCoder
                 return ZstdFrames.Compress(Pack(symbols, bits), dictionary: default);
             case StreamCodec.RangeOrder0:
             case StreamCodec.RangeOrder1:
-                var model = new SymbolModel(bits, codec == StreamCodec.RangeOrder1);
-                var encoder = new RangeEncoder();
-                foreach (var s in symbols)
-                {
-                    encoder.Encode(model, s);
-                }
-                return encoder.Finish();
+                return RangeCoding.Encode(symbols, bits, codec == StreamCodec.RangeOrder1);
+            case StreamCodec.Rans:
+                return RansCoder.Encode(symbols, bits);
             default:
                 throw new ArgumentOutOfRangeException(nameof(codec), codec, "unknown stream codec");
         }
@@ -88,20 +174,76 @@ internal static class StreamCoder
         StreamCodec.Stored => new PackedReader(new SpanByteSource(data, PackedLength(count, bits)), count, bits),
         StreamCodec.Zstd => new PackedReader(new ZstdByteSource(data, workspace.RentDecompressor(), PackedLength(count, bits)), count, bits),
         StreamCodec.RangeOrder0 or StreamCodec.RangeOrder1 => new RangeReader(new RangeDecoder(data), workspace.RentModel(bits, codec == StreamCodec.RangeOrder1), count),
+        StreamCodec.Rans => RansCoder.Open(data, count, bits),
         _ => throw new ArtifactException($"unknown stream codec {(byte)codec}"),
     };
 
-    /// <summary>Decodes a whole stream into one byte per symbol.</summary>
+    /// <summary>
+    /// Decodes a whole stream into one byte per symbol, with the same checks as <see cref="OpenReader"/> but in
+    /// bulk (the delta paths decode whole tensors).
+    /// </summary>
     public static byte[] DecodeAll(StreamCodec codec, ReadOnlyMemory<byte> data, long count, int bits, DecodeWorkspace workspace)
     {
         var symbols = new byte[count];
-        var reader = OpenReader(codec, data, count, bits, workspace);
-        for (var i = 0; i < symbols.Length; i++)
+        switch (codec)
         {
-            symbols[i] = (byte)reader.Next();
+            case StreamCodec.Stored:
+                if (data.Length != PackedLength(count, bits))
+                {
+                    throw new ArtifactException($"a stored stream is {data.Length} bytes, its symbols need {PackedLength(count, bits)}");
+                }
+                Unpack(data.Span, symbols, bits);
+                break;
+            case StreamCodec.Zstd:
+                var packed = new byte[PackedLength(count, bits)];
+                int written;
+                try
+                {
+                    if (!workspace.RentDecompressor().TryUnwrap(data.Span, packed, out written))
+                    {
+                        throw new ArtifactException($"a zstd stream decodes to more than the {packed.Length} bytes declared");
+                    }
+                }
+                catch (ZstdException ex)
+                {
+                    throw new ArtifactException($"a zstd stream is corrupt ({ex.Message})", ex);
+                }
+                if (written != packed.Length)
+                {
+                    throw new ArtifactException("a zstd stream has trailing bytes or the wrong length");
+                }
+                Unpack(packed, symbols, bits);
+                break;
+            case StreamCodec.RangeOrder0:
+            case StreamCodec.RangeOrder1:
+                RangeCoding.Decode(data.Span, symbols, bits, codec == StreamCodec.RangeOrder1, workspace.RentTable());
+                break;
+            case StreamCodec.Rans:
+                RansCoder.Decode(data, symbols, bits);
+                break;
+            default:
+                throw new ArtifactException($"unknown stream codec {(byte)codec}");
         }
-        reader.Finish();
         return symbols;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Unpack(ReadOnlySpan<byte> packed, Span<byte> symbols, int bits)
+    {
+        if (bits == 8)
+        {
+            packed.CopyTo(symbols);
+            return;
+        }
+        var mask = (1 << bits) - 1;
+        long bit = 0;
+        for (var i = 0; i < symbols.Length; i++, bit += bits)
+        {
+            // A symbol may straddle two bytes (3-bit codes); read 16 bits where they exist.
+            var index = (int)(bit >> 3);
+            var word = packed[index] | (index + 1 < packed.Length ? packed[index + 1] << 8 : 0);
+            symbols[i] = (byte)((word >> (int)(bit & 7)) & mask);
+        }
     }
 
     public static long PackedLength(long count, int bits) => (count * bits + 7) / 8;
@@ -319,14 +461,16 @@ internal sealed class DecodeWorkspace : IDisposable
         return rented;
     }
 
-    public SymbolModel RentModel(int bits, bool order1)
+    public SymbolModel RentModel(int bits, bool order1) => new(bits, order1, RentTable());
+
+    /// <summary>A probability table big enough for any stream (8-bit, order 1), reused between tensors.</summary>
+    public ushort[] RentTable()
     {
         if (_nextTable == _tables.Count)
         {
-            // Every table is allocated at the largest size (8-bit, order 1) so any stream can reuse it.
             _tables.Add(new ushort[SymbolModel.TableSize(8, true)]);
         }
-        return new SymbolModel(bits, order1, _tables[_nextTable++]);
+        return _tables[_nextTable++];
     }
 
     /// <summary>zstd's own estimate of the native memory these decoders hold (window plus context each).</summary>

@@ -90,7 +90,7 @@ internal static class TensorPacker
         var data = new byte[symbols.Length][];
         for (var i = 0; i < symbols.Length; i++)
         {
-            var (codec, bytes) = StreamCoder.EncodeSmallest(symbols[i], shapes[i].Bits);
+            var (codec, bytes) = StreamCoder.EncodeForArtifact(symbols[i], shapes[i].Bits);
             slots[i] = new StreamSlot(codec, bytes.Length);
             data[i] = bytes;
         }

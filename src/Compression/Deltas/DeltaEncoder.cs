@@ -58,7 +58,7 @@ public static class DeltaEncoder
                     baseEntry, ArtifactSource.DecodeSymbols(baseEntry, basePayload, workspace),
                     entry, ArtifactSource.DecodeSymbols(entry, payload, workspace));
                 var shapes = SymbolDiff.Shapes(entry, diff.Length > 1 ? SymbolDiff.Changed(diff[0]) : 0);
-                var coded = diff.Select((d, s) => StreamCoder.EncodeSmallest(d, shapes[s].Bits, tryZstd: false)).ToList();
+                var coded = diff.Select((d, s) => StreamCoder.EncodeEstimated(d, shapes[s].Bits)).ToList();
                 var size = coded.Sum(c => 1 + WireWriter.VarintSize((ulong)c.Data.Length) + c.Data.Length);
                 if (size < payload.Length)
                 {

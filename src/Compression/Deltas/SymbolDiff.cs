@@ -120,7 +120,8 @@ internal static class SymbolDiff
     private static byte[] Dense(TensorEntry entry, byte[][] symbols)
     {
         using var output = new MemoryStream((int)entry.RawLength);
-        TensorStreams.Emit(entry, symbols.Select(s => (ISymbolReader)new ArraySymbolReader(s)).ToArray(), output, new byte[TensorStreams.ChunkBytes]);
+        TensorStreams.Emit(entry, symbols.Select(s => (ISymbolReader)new ArraySymbolReader(s)).ToArray(), output,
+            new byte[Math.Clamp(entry.RawLength, 1, TensorStreams.ChunkBytes)]);
         return output.ToArray();
     }
 

@@ -16,6 +16,8 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
             ArgumentException or InvalidDataException => (StatusCodes.Status400BadRequest, "invalid request"),
             DeviceNotProvisionedException => (StatusCodes.Status404NotFound, "unknown device"),
             ModelNotReadyException => (StatusCodes.Status409Conflict, "model not ready"),
+            // Grains refuse state-machine moves that do not apply now (rollout exists, not created, already finished).
+            InvalidOperationException => (StatusCodes.Status409Conflict, "conflict"),
             _ => (StatusCodes.Status500InternalServerError, "internal error"),
         };
         if (status == StatusCodes.Status500InternalServerError)

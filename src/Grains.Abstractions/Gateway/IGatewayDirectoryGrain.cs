@@ -14,6 +14,10 @@ public interface IGatewayDirectoryGrain : IGrainWithIntegerKey
     [Alias("Unregister")]
     Task Unregister(string gatewayId);
 
+    /// <summary>Whether any Gateway is registered (lets the silo skip signing when nobody would publish).</summary>
+    [Alias("HasGateways")]
+    Task<bool> HasGateways();
+
     /// <summary>Forwards to one live Gateway; false when none is registered (the device converges on its next hello).</summary>
     [Alias("Deliver")]
     Task<bool> Deliver(SignedDesiredState state);

@@ -1,4 +1,5 @@
 using FleetQuant.Grains.Devices;
+using Orleans.Concurrency;
 
 namespace FleetQuant.Grains.Gateway;
 
@@ -14,6 +15,7 @@ public interface IManifestGrain : IGrainWithIntegerKey
     Task<SignedDesiredState> Sign(string deviceId, DesiredState desired);
 
     /// <summary>Signs <paramref name="desired"/> and hands it to a live Gateway to publish (no-op when none is registered).</summary>
+    [OneWay]
     [Alias("Publish")]
     Task Publish(string deviceId, DesiredState desired);
 

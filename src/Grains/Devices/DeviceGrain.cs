@@ -1,5 +1,6 @@
 using FleetQuant.Grains.Compression;
 using FleetQuant.Grains.Fleet;
+using FleetQuant.Grains.Gateway;
 using FleetQuant.Grains.Hosting;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Planning;
@@ -41,7 +42,7 @@ public sealed class DeviceGrain(
         CheckProfile(request.Profile);
         var secret = request.Secret ?? DeviceSecret.Generate();
         var (salt, hash) = DeviceSecret.Protect(secret);
-        S.Profile = request.Profile;
+        S.Profile = StoredForms.Of(request.Profile);
         S.SecretSalt = salt;
         S.SecretHash = hash;
         await SaveAsync(indexChanged: true);
@@ -55,7 +56,7 @@ public sealed class DeviceGrain(
         RequireProvisioned();
         CheckProfile(hello.Profile);
         var indexChanged = S.Profile!.HardwareClass != hello.Profile.HardwareClass || !TagsEqual(S.Profile.Tags, hello.Profile.Tags);
-        S.Profile = hello.Profile;
+        S.Profile = StoredForms.Of(hello.Profile);
         S.LastSeen = clock.UtcNow;
         if (hello.CurrentArtifactHash != S.CurrentArtifactHash)
         {
@@ -183,6 +184,7 @@ public sealed class DeviceGrain(
         var installed = new InstalledModel(assignment.ModelId, assignment.Version, plan.RecipeId, artifact.Hash, artifact.Bytes);
         var desired = IssueDesired(installed, delta, assignment.RolloutId, plan.Reason);
         await SaveAsync(indexChanged: true);
+        await PushDesiredAsync(desired);
         return new AssignmentResult(plan, desired, false);
     }
 
@@ -205,6 +207,7 @@ public sealed class DeviceGrain(
             S.State = DeviceState.UpToDate;
         }
         await SaveAsync(indexChanged: true);
+        await PushDesiredAsync(desired);
         return desired;
     }
 
@@ -222,6 +225,12 @@ public sealed class DeviceGrain(
             _ => DeviceRolloutStatus.Failed,
         });
     }
+
+    /// <summary>
+    /// Hands the new desired state (already persisted, so its release is never reused) to a Gateway to publish.
+    /// One-way: a connected device gets it at once, an offline one on its next hello.
+    /// </summary>
+    private Task PushDesiredAsync(DesiredState desired) => GrainFactory.GetGrain<IManifestGrain>(0).Publish(DeviceId, desired);
 
     private DesiredState IssueDesired(InstalledModel target, DeltaTransfer? delta, string? rolloutId, string reason)
     {

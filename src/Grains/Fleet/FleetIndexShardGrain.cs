@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FleetQuant.Grains.Hosting;
 using FleetQuant.Grains.Rollouts;
 
@@ -13,7 +14,10 @@ public sealed class FleetIndexShardState
 
 /// <summary>
 /// One shard of the device index. Writes are batched: changes mark the shard dirty and a timer (and
-/// deactivation) persists them, so registering many devices does not rewrite the shard once per device.
+/// deactivation) persists them, so registering many devices does not rewrite the shard once per device. A flush
+/// rewrites the whole shard, so under sustained change the timer flushes at most once per
+/// <see cref="FlushCostRatio"/> times the last flush's duration: persisting stays a bounded share of the shard's
+/// time as the fleet grows, instead of rewriting the whole index every second.
 /// The index is derived data — device grains re-publish their summary on every change — so a change lost in
 /// a crash is repaired by the device's next one.
 /// </summary>
@@ -21,12 +25,16 @@ public sealed class FleetIndexShardGrain(
     [PersistentState("shard", StorageNames.FleetIndex)] IPersistentState<FleetIndexShardState> state) : Grain, IFleetIndexShardGrain
 {
     private static readonly TimeSpan FlushPeriod = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxFlushPeriod = TimeSpan.FromSeconds(30);
+    private const int FlushCostRatio = 20;
     private bool _dirty;
+    private long _lastFlushAt;
+    private TimeSpan _lastFlushCost;
     private string[]? _sortedIds;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(FlushPeriod, FlushPeriod) { KeepAlive = false });
+        this.RegisterGrainTimer(FlushWhenDueAsync, new GrainTimerCreationOptions(FlushPeriod, FlushPeriod) { KeepAlive = false });
         return Task.CompletedTask;
     }
 
@@ -93,12 +101,21 @@ public sealed class FleetIndexShardGrain(
         return index >= 0 ? index + 1 : ~index;
     }
 
+    private Task FlushWhenDueAsync(CancellationToken cancellationToken)
+    {
+        var wait = TimeSpan.FromTicks(Math.Clamp(_lastFlushCost.Ticks * FlushCostRatio, FlushPeriod.Ticks, MaxFlushPeriod.Ticks));
+        return Stopwatch.GetElapsedTime(_lastFlushAt) < wait ? Task.CompletedTask : FlushAsync(cancellationToken);
+    }
+
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
         if (_dirty)
         {
             _dirty = false;
+            var started = Stopwatch.GetTimestamp();
             await state.WriteStateAsync(cancellationToken);
+            _lastFlushAt = Stopwatch.GetTimestamp();
+            _lastFlushCost = Stopwatch.GetElapsedTime(started, _lastFlushAt);
         }
     }
 }

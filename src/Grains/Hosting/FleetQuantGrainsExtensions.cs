@@ -1,5 +1,6 @@
 using FleetQuant.Grains.Artifacts;
 using FleetQuant.Grains.Compression;
+using FleetQuant.Grains.Gateway;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Hosting;
@@ -24,6 +25,7 @@ public static class FleetQuantGrainsExtensions
         services.TryAddSingleton<IArtifactStore, FileArtifactStore>();
         services.TryAddSingleton<CompressionEngine>();
         services.TryAddSingleton<CompressionService>();
+        services.AddFleetQuantManifests();
         return services;
     }
 

@@ -51,10 +51,10 @@ public sealed class RolloutGrain(
     {
         if (S.Spec is not null)
         {
-            return S.Spec == spec ? View() : throw new InvalidOperationException($"rollout '{RolloutId}' already exists with a different spec");
+            return StoredForms.SameSpec(S.Spec, spec) ? View() : throw new InvalidOperationException($"rollout '{RolloutId}' already exists with a different spec");
         }
         RolloutSpecValidator.Validate(spec);
-        S.Spec = spec;
+        S.Spec = StoredForms.Of(spec);
         S.State = RolloutState.Pending;
         await SaveAsync();
         return View();
@@ -76,6 +76,7 @@ public sealed class RolloutGrain(
         S.BudgetTokens = Budget ?? 0;
         S.BudgetRefilledAt = clock.UtcNow;
         _reconciled = true;
+        _dirty = true;
         if (targets.Count == 0)
         {
             S.State = RolloutState.Completed;
@@ -106,6 +107,7 @@ public sealed class RolloutGrain(
             S.State = RolloutState.Running;
             S.Reason = null;
             S.BudgetRefilledAt = clock.UtcNow;
+            _dirty = true;
             StartTimer();
             return await Tick();
         }
@@ -186,7 +188,11 @@ public sealed class RolloutGrain(
                 S.Hold = budgetHold;
                 break;
             }
-            S.WaveSucceededAt ??= clock.UtcNow;
+            if (S.WaveSucceededAt is null)
+            {
+                S.WaveSucceededAt = clock.UtcNow;
+                _dirty = true;
+            }
             var hold = await HealthHoldAsync(spec);
             S.Hold = hold;
             if (hold is not null)
@@ -195,6 +201,7 @@ public sealed class RolloutGrain(
             }
             S.CurrentWave++;
             S.WaveSucceededAt = null;
+            _dirty = true;
             if (S.CurrentWave == S.WaveEnds.Count)
             {
                 S.State = RolloutState.Completed;
@@ -202,7 +209,12 @@ public sealed class RolloutGrain(
                 await StopDrivingAsync();
             }
         }
-        await SaveAsync();
+        // The timer ticks every second: rewriting a large rollout's state when nothing durable changed would cost a
+        // full state write per tick. Hold texts and the budget bucket are recomputed on the next tick, so they do not count.
+        if (_dirty)
+        {
+            await SaveAsync();
+        }
         return View();
     }
 
@@ -231,6 +243,9 @@ public sealed class RolloutGrain(
     {
         if (S.State is RolloutState.Running or RolloutState.Paused)
         {
+            // Outcomes are one-way calls: one sent while this rollout moved between silos can be lost. Re-asking the
+            // still-dispatched devices once per reminder period recovers it instead of waiting on that device forever.
+            _reconciled = false;
             StartTimer();
             await Tick();
             return;
@@ -347,9 +362,10 @@ public sealed class RolloutGrain(
         if (baselineIds.Count > 0)
         {
             var fresh = await SampleAsync(baselineIds);
-            if (fresh.Devices > 0)
+            if (fresh.Devices > 0 && fresh != S.Baseline)
             {
                 S.Baseline = fresh;
+                _dirty = true;
             }
         }
         return HealthCheck.Hold(gate, canary, S.Baseline);

@@ -1,4 +1,5 @@
 using System.Net;
+using FleetQuant.Grains.Gateway;
 using FleetQuant.Grains.Hosting;
 using FleetQuant.Grains.Persistence;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -48,6 +49,7 @@ public static class SiloHostingExtensions
 
         // Registered before the grains bind FleetQuant:Artifacts, so an explicit Path still wins.
         builder.Services.Configure<ArtifactStoreOptions>(artifacts => artifacts.Path = Path.Combine(dataDirectory, "artifacts"));
+        builder.Services.Configure<ManifestOptions>(manifests => manifests.KeyPath = Path.Combine(dataDirectory, "manifest-key.pem"));
         builder.UseOrleans(silo =>
         {
             if (options.Cluster.Mode == ClusterMode.Redis)

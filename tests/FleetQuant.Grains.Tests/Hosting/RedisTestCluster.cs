@@ -35,8 +35,11 @@ internal sealed class RedisTestCluster : IAsyncDisposable
 
     public IReadOnlyList<WebApplication> Silos => _silos;
 
-    /// <summary>Starts <paramref name="count"/> silos; fails with instructions when Redis is not configured or not reachable.</summary>
-    public static async Task<RedisTestCluster> StartAsync(int count, TimeSpan reminderPeriod)
+    /// <summary>
+    /// Starts <paramref name="count"/> silos; fails with instructions when Redis is not configured or not reachable.
+    /// <paramref name="settings"/> adds configuration keys (e.g. <c>FleetQuant:Rollouts:ReminderPeriod</c>) to every silo.
+    /// </summary>
+    public static async Task<RedisTestCluster> StartAsync(int count, TimeSpan reminderPeriod, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var redis = Environment.GetEnvironmentVariable(RedisVariable);
         if (string.IsNullOrWhiteSpace(redis))
@@ -61,7 +64,7 @@ internal sealed class RedisTestCluster : IAsyncDisposable
         {
             for (var i = 0; i < count; i++)
             {
-                await cluster.StartSiloAsync(i, reminderPeriod);
+                await cluster.StartSiloAsync(i, reminderPeriod, settings);
             }
         }
         catch
@@ -102,7 +105,7 @@ internal sealed class RedisTestCluster : IAsyncDisposable
         _directory.Dispose();
     }
 
-    private async Task StartSiloAsync(int index, TimeSpan reminderPeriod)
+    private async Task StartSiloAsync(int index, TimeSpan reminderPeriod, IReadOnlyDictionary<string, string?>? settings)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -116,6 +119,10 @@ internal sealed class RedisTestCluster : IAsyncDisposable
             ["FleetQuant:Cluster:SiloPort"] = FreePort().ToString(),
             ["FleetQuant:Cluster:GatewayPort"] = FreePort().ToString(),
         });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddFleetQuantSilo();
         builder.Services.Configure<ReminderOptions>(options => options.MinimumReminderPeriod = reminderPeriod);

@@ -1,0 +1,21 @@
+using FleetQuant.Protocol.Transfer;
+
+namespace FleetQuant.Grains.Gateway;
+
+/// <summary>How the silo signs desired-state manifests. Bound from <c>FleetQuant:Manifests</c>.</summary>
+public sealed class ManifestOptions
+{
+    public const string Section = "FleetQuant:Manifests";
+
+    /// <summary>PEM file of the ECDSA P-256 signing key; created (mode 0600) on first start when missing.</summary>
+    public string KeyPath { get; set; } = Path.Combine("data", "manifest-key.pem");
+
+    /// <summary>The signing key itself as PKCS#8/EC PEM; when set, <see cref="KeyPath"/> is not used.</summary>
+    public string? PrivateKeyPem { get; set; }
+
+    /// <summary>How long a manifest stays valid after it is issued.</summary>
+    public TimeSpan Lifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Chunk size of transfers (devices pull one chunk per request).</summary>
+    public int ChunkSize { get; set; } = ChunkTable.DefaultChunkSize;
+}
