@@ -11,6 +11,7 @@ using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
 using FleetQuant.Protocol.Transfer;
 using Microsoft.Extensions.Logging;
+using MQTTnet.Exceptions;
 
 namespace FleetQuant.DeviceAgent;
 
@@ -35,6 +36,7 @@ public sealed class DeviceRuntime : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private long? _measuredBandwidth;
     private long _downloadedSinceDrop;
+    private long _chunkBytesReceived;
     private bool _dropped;
     private int _framesReceived;
     private TimeSpan? _telemetryInterval;
@@ -62,10 +64,21 @@ public sealed class DeviceRuntime : IAsyncDisposable
 
     public AgentState State => _store.State;
 
+    public bool IsConnected => _link.IsConnected;
+
+    /// <summary>How often the link came back after losing the broker.</summary>
+    public int Reconnects => _link.Reconnects;
+
     public long BytesDownloaded => _applier.BytesDownloaded;
 
     /// <summary>Every update report sent, in order; for the simulator's summary and for tests.</summary>
     public ConcurrentQueue<UpdateReport> Reports { get; } = new();
+
+    /// <summary>Payload bytes of every chunk frame that reached this device, duplicates and corrupt ones included.</summary>
+    public long ChunkBytesReceived => Interlocked.Read(ref _chunkBytesReceived);
+
+    /// <summary>Counters of every completed download (wire bytes, resumed and corrupt chunks), in order.</summary>
+    public ConcurrentQueue<FetchStats> Fetches { get; } = new();
 
     /// <summary>Set when fault injection cut the power: the runtime stopped and must be restarted.</summary>
     public bool PoweredOff { get; private set; }
@@ -159,6 +172,7 @@ public sealed class DeviceRuntime : IAsyncDisposable
 
     private void RouteChunk(ChunkFrame frame)
     {
+        Interlocked.Add(ref _chunkBytesReceived, frame.Data.Length);
         if (!_fetchers.TryGetValue(frame.ObjectSha256, out var fetcher))
         {
             return;
@@ -183,7 +197,7 @@ public sealed class DeviceRuntime : IAsyncDisposable
     private async Task<byte[]> FetchAsync(TransferObject obj, CancellationToken cancellationToken)
     {
         var bandwidth = _options.Profile.BandwidthBitsPerSecond ?? _measuredBandwidth ?? 1_000_000;
-        var fetcher = new ChunkFetcher(obj, _store, (request, ct) => _link.PublishAsync(DeviceTopics.ChunkRequest, request, cancellationToken: ct), bandwidth, _throttle, _clock);
+        var fetcher = new ChunkFetcher(obj, _store, SendChunkRequestAsync, bandwidth, _throttle, _clock);
         _fetchers[obj.Sha256] = fetcher;
         try
         {
@@ -196,6 +210,7 @@ public sealed class DeviceRuntime : IAsyncDisposable
                     _ = ReportAsync(new UpdateReport { Release = _store.State.LastAcceptedRelease, Stage = UpdateStage.Downloading, BytesReceived = done, BytesTotal = total });
                 }
             }, cancellationToken);
+            Fetches.Enqueue(stats);
             if (stats.Elapsed > TimeSpan.Zero && stats.BytesReceived > 0)
             {
                 _measuredBandwidth = (long)(stats.BytesReceived * 8 / stats.Elapsed.TotalSeconds);
@@ -210,12 +225,37 @@ public sealed class DeviceRuntime : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A request lost with the link is no different from a lost response: the fetcher asks again when the link is
+    /// back (<see cref="ChunkFetcher.ResendPending"/>) or when the chunk times out. Failing here would abandon the
+    /// download and, before its progress was persisted, start it over from zero.
+    /// </summary>
+    private async Task SendChunkRequestAsync(ChunkRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _link.PublishAsync(DeviceTopics.ChunkRequest, request, cancellationToken: cancellationToken);
+        }
+        catch (MqttCommunicationException ex)
+        {
+            _logger.LogDebug("{Device} chunk request lost with the link: {Reason}", DeviceId, ex.Message);
+        }
+    }
+
     private async Task ReportAsync(UpdateReport report)
     {
         Reports.Enqueue(report);
-        if (_link.IsConnected)
+        try
         {
-            await _link.PublishAsync(DeviceTopics.Update, report);
+            if (_link.IsConnected)
+            {
+                await _link.PublishAsync(DeviceTopics.Update, report);
+            }
+        }
+        catch (MqttCommunicationException ex)
+        {
+            // The next hello carries the artifact the device runs, so the cloud still learns the outcome.
+            _logger.LogDebug("{Device} update report lost with the link: {Reason}", DeviceId, ex.Message);
         }
     }
 

@@ -17,5 +17,9 @@ public static class CommandCatalog
         UnpackCommand.Create(),
         DeltaCommand.Create(),
         PatchCommand.Create(),
+        ModelsCommand.Create(),
+        RolloutsCommand.Create(),
+        DevicesCommand.Create(),
+        DemoCommand.Create(),
     ];
 }

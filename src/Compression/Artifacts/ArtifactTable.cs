@@ -28,7 +28,7 @@ internal sealed record ArtifactTable(
     IReadOnlyList<TensorEntry> Tensors)
 {
     public const int FixedHeaderLength = 20;
-    public const ushort FormatVersion = 1;
+    public const ushort FormatVersion = 2;
     public static ReadOnlySpan<byte> Magic => "FQA1"u8;
 
     private const int TagGraph = (7 << 3) | 2;

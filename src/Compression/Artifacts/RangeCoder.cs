@@ -126,6 +126,23 @@ internal sealed class RangeDecoder
         return symbol;
     }
 
+    /// <summary>Decodes one bit under a (fast, slow) estimate pair and adapts it, as <see cref="RangeCoding.DecodeSigned"/> does.</summary>
+    public int DecodeBit(ref ushort fast, ref ushort slow)
+    {
+        var bound = (_range >> SymbolModel.ProbabilityBits) * (((uint)fast + slow) >> 1);
+        var bit = (int)((ulong)~((long)_code - bound) >> 63);
+        var ones = (uint)-bit;
+        _code -= bound & ones;
+        _range = bound + (ones & (_range - bound - bound));
+        RangeCoding.Adapt(ref fast, ref slow, (int)ones);
+        while (_range < TopValue)
+        {
+            _range <<= 8;
+            _code = (_code << 8) | NextByte();
+        }
+        return bit;
+    }
+
     private uint NextByte()
     {
         if (_position < _input.Length)
@@ -247,7 +264,7 @@ internal static class RangeCoding
 
     /// <summary>The same updates as <see cref="SymbolModel.Update"/>, selected by a mask (all ones: the bit was 1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Adapt(ref ushort fast, ref ushort slow, int ones)
+    internal static void Adapt(ref ushort fast, ref ushort slow, int ones)
     {
         fast = (ushort)(fast + ((((One - fast) >> FastShift) & ~ones) - ((fast >> FastShift) & ones)));
         slow = (ushort)(slow + ((((One - slow) >> SlowShift) & ~ones) - ((slow >> SlowShift) & ones)));
@@ -266,7 +283,7 @@ internal static class RangeCoding
         return 0;
     }
 
-    private static void ShiftLow(ref ulong low, ref byte cache, ref long cacheSize, ref byte[] output, ref int written)
+    internal static void ShiftLow(ref ulong low, ref byte cache, ref long cacheSize, ref byte[] output, ref int written)
     {
         if ((uint)low < 0xFF000000u || (low >> 32) != 0)
         {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace FleetQuant.Compression.Artifacts;
 
@@ -23,7 +24,7 @@ internal static class RansCoder
         {
             counts[s]++;
         }
-        var frequencies = Normalize(counts, symbols.Length);
+        var frequencies = Normalize(counts, symbols.Length, Total);
         var starts = new int[alphabet];
         for (var s = 1; s < alphabet; s++)
         {
@@ -70,13 +71,13 @@ internal static class RansCoder
         return output;
     }
 
-    /// <summary>Frequencies summing to 2^14, every symbol that occurs keeping at least 1.</summary>
-    private static int[] Normalize(long[] counts, long total)
+    /// <summary>Frequencies summing to <paramref name="scale"/>, every symbol that occurs keeping at least 1.</summary>
+    internal static int[] Normalize(ReadOnlySpan<long> counts, long total, int scale)
     {
         var frequencies = new int[counts.Length];
         if (total == 0)
         {
-            frequencies[0] = Total;
+            frequencies[0] = scale;
             return frequencies;
         }
         var sum = 0;
@@ -87,13 +88,13 @@ internal static class RansCoder
             {
                 continue;
             }
-            frequencies[s] = (int)Math.Max(1, counts[s] * Total / total);
+            frequencies[s] = (int)Math.Max(1, counts[s] * scale / total);
             sum += frequencies[s];
             largest = counts[s] > counts[largest] ? s : largest;
         }
         // Rounding leaves the sum off by a little; the largest symbol absorbs it, then any excess is taken
         // from the other big ones so nothing drops below 1.
-        frequencies[largest] += Total - sum;
+        frequencies[largest] += scale - sum;
         while (frequencies[largest] < 1)
         {
             var donor = Array.IndexOf(frequencies, frequencies.Where((f, s) => s != largest).Max());
@@ -138,10 +139,7 @@ internal static class RansCoder
     public static void Decode(ReadOnlyMemory<byte> data, Span<byte> output, int bits)
     {
         var decoder = Open(data, output.Length, bits);
-        for (var i = 0; i < output.Length; i++)
-        {
-            output[i] = (byte)decoder.Next();
-        }
+        decoder.DecodeAll(output);
         decoder.Finish();
     }
 }
@@ -177,6 +175,41 @@ internal sealed class RansDecoder(ReadOnlyMemory<byte> input, byte[] lookup, ush
             }
         }
         return s;
+    }
+
+    /// <summary>The same steps as <see cref="Next"/> over locals, for whole tensors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void DecodeAll(Span<byte> output)
+    {
+        if (_read + output.Length > count)
+        {
+            throw new ArtifactException("a stream was read past its declared symbol count");
+        }
+        var span = input.Span;
+        var position = _position;
+        var x = _state;
+        // Unchecked table reads: a slot is masked below the table's 2^14 entries and a symbol is below the alphabet.
+        ref var table = ref MemoryMarshal.GetArrayDataReference(lookup);
+        ref var frequency = ref MemoryMarshal.GetArrayDataReference(frequencies);
+        ref var start = ref MemoryMarshal.GetArrayDataReference(starts);
+        for (var i = 0; i < output.Length; i++)
+        {
+            var slot = (int)(x & Mask);
+            var s = Unsafe.Add(ref table, slot);
+            x = Unsafe.Add(ref frequency, s) * (x >> RansCoder.ScaleBits) + (uint)slot - Unsafe.Add(ref start, s);
+            while (x < Low)
+            {
+                if (position >= span.Length)
+                {
+                    throw new ArtifactException("a rANS stream ends before all its symbols were decoded");
+                }
+                x = (x << 8) | span[position++];
+            }
+            output[i] = s;
+        }
+        _position = position;
+        _state = x;
+        _read += output.Length;
     }
 
     public void Finish()

@@ -22,6 +22,15 @@ public enum StreamCodec : byte
 
     /// <summary>Static order-0 rANS with the frequency table in front: about the range coder's size, decoded several times faster.</summary>
     Rans = 4,
+
+    /// <summary>
+    /// Adaptive range coder over zig-zag magnitudes of small signed values (unary, escape to a full tree), context the
+    /// previous magnitude: for code differences and prediction residuals. Deltas use it; the packer does not.
+    /// </summary>
+    RangeSigned = 5,
+
+    /// <summary>Static order-1 rANS (table chosen by the previous symbol) for symbols of at most 4 bits.</summary>
+    RansOrder1 = 6,
 }
 
 /// <summary>Reads the symbols of one coded stream in order, without holding them all.</summary>
@@ -43,10 +52,17 @@ internal static class StreamCoder
 
     private const int MinOrder1Symbols = 4096;
 
+    /// <summary>Below this share of 0 and ±1 symbols a stream is not a difference; the signed coder is not tried.</summary>
+    private const double MinSmallShare = 0.5;
+
+    /// <summary>An adaptive order-1 model ends up to ~8 % below its stream's static order-1 entropy (drifting statistics).</summary>
+    private const double AdaptiveGain = 0.92;
+
     /// <summary>rANS decodes several times faster than the range coder: it is kept when within this share of the smallest.</summary>
     private const double RansSlack = 1.01;
 
-    private static readonly StreamCodec[] Candidates = [StreamCodec.Stored, StreamCodec.Zstd, StreamCodec.RangeOrder0, StreamCodec.RangeOrder1, StreamCodec.Rans];
+    private static readonly StreamCodec[] Candidates =
+        [StreamCodec.Stored, StreamCodec.Zstd, StreamCodec.RangeOrder0, StreamCodec.RangeOrder1, StreamCodec.Rans, StreamCodec.RansOrder1];
 
     public static (StreamCodec Codec, byte[] Data) EncodeSmallest(ReadOnlySpan<byte> symbols, int bits)
     {
@@ -56,6 +72,10 @@ internal static class StreamCoder
             if (symbols.Length == 0)
             {
                 break;
+            }
+            if (codec == StreamCodec.RansOrder1 && bits > RansOrder1Coder.MaxBits)
+            {
+                continue;
             }
             var data = Encode(symbols, bits, codec);
             if (data.Length < best.Data.Length)
@@ -73,17 +93,23 @@ internal static class StreamCoder
     public static (StreamCodec Codec, byte[] Data) EncodeForArtifact(ReadOnlySpan<byte> symbols, int bits)
     {
         var best = EncodeSmallest(symbols, bits);
-        if (best.Codec is StreamCodec.Stored or StreamCodec.Rans || symbols.IsEmpty)
+        if (best.Codec is StreamCodec.Stored or StreamCodec.Rans or StreamCodec.RansOrder1 || symbols.IsEmpty)
         {
             return best;
         }
-        var rans = Encode(symbols, bits, StreamCodec.Rans);
-        return rans.Length <= best.Data.Length * RansSlack && rans.Length < PackedLength(symbols.Length, bits) ? (StreamCodec.Rans, rans) : best;
+        (StreamCodec Codec, byte[] Data) fast = (StreamCodec.Rans, Encode(symbols, bits, StreamCodec.Rans));
+        if (bits <= RansOrder1Coder.MaxBits && Encode(symbols, bits, StreamCodec.RansOrder1) is var order1 && order1.Length < fast.Data.Length)
+        {
+            fast = (StreamCodec.RansOrder1, order1);
+        }
+        return fast.Data.Length <= best.Data.Length * RansSlack && fast.Data.Length < PackedLength(symbols.Length, bits) ? fast : best;
     }
 
     /// <summary>
-    /// The smallest of stored and the two range coders, coding only what the symbols' empirical entropies say
-    /// could win: the delta encoder's path, where encode time counts (zstd never wins on skewed differences).
+    /// The smallest of stored, rANS and the range coders, coding only what cheap estimates say could win: the delta
+    /// encoder's path, where encode time counts (zstd never wins on skewed differences). Differences and residuals
+    /// (mostly 0 and ±1) go to the signed range coder first; rANS is tried only if its order-0 bound is smaller
+    /// than the best so far, range order 1 only if its order-1 bound, less what adaptation gains, is.
     /// </summary>
     public static (StreamCodec Codec, byte[] Data) EncodeEstimated(ReadOnlySpan<byte> symbols, int bits)
     {
@@ -92,33 +118,59 @@ internal static class StreamCoder
         {
             return best;
         }
+        var longStream = symbols.Length >= MinOrder1Symbols;
         // Short streams never repay an order-1 model's learning; skip its 2^16-entry count table too.
-        var (order0, order1) = symbols.Length < MinOrder1Symbols ? (0, double.MaxValue) : EntropyBits(symbols, bits);
-        // Adaptive models pay to learn: a context-rich order-1 model pays most, so it must promise a clear win.
-        // Long streams: rANS (fast) unless order-1 context clearly pays; short ones are cheap to try every way.
-        var candidates = symbols.Length < MinOrder1Symbols ? [StreamCodec.Rans, StreamCodec.RangeOrder0]
-            : order1 < 0.9 * order0 ? new[] { StreamCodec.Rans, StreamCodec.RangeOrder1 }
-            : [StreamCodec.Rans];
-        foreach (var codec in candidates)
+        var (order0, order1, small) = EntropyBits(symbols, bits, order1: longStream);
+        if (small >= MinSmallShare * symbols.Length)
         {
-            if (symbols.Length >= MinOrder1Symbols && Math.Min(order0, order1) > 8.0 * best.Data.Length)
+            Keep(ref best, StreamCodec.RangeSigned, symbols, bits);
+        }
+        if (order0 < 8.0 * best.Data.Length)
+        {
+            Keep(ref best, StreamCodec.Rans, symbols, bits);
+        }
+        if (!longStream)
+        {
+            Keep(ref best, StreamCodec.RangeOrder0, symbols, bits);
+        }
+        // Adaptive models pay to learn: a context-rich order-1 model pays most, so it must promise a clear win.
+        else if (order1 < 0.9 * order0 && order1 * AdaptiveGain < 8.0 * best.Data.Length)
+        {
+            if (bits <= RansOrder1Coder.MaxBits && order1 < 8.0 * best.Data.Length)
             {
-                break;
+                Keep(ref best, StreamCodec.RansOrder1, symbols, bits);
             }
-            var data = Encode(symbols, bits, codec);
-            if (data.Length < best.Data.Length)
-            {
-                best = (codec, data);
-            }
+            Keep(ref best, StreamCodec.RangeOrder1, symbols, bits);
         }
         return best;
     }
 
-    /// <summary>Total bits of the symbols under their own order-0 and order-1 (previous-symbol context) statistics.</summary>
+    private static void Keep(ref (StreamCodec Codec, byte[] Data) best, StreamCodec codec, ReadOnlySpan<byte> symbols, int bits)
+    {
+        var data = Encode(symbols, bits, codec);
+        if (data.Length < best.Data.Length)
+        {
+            best = (codec, data);
+        }
+    }
+
+    /// <summary>
+    /// Total bits of the symbols under their own order-0 and (when asked) order-1 (previous-symbol context)
+    /// statistics, and how many symbols are 0 or ±1 read as signed values.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (double Order0, double Order1) EntropyBits(ReadOnlySpan<byte> symbols, int bits)
+    private static (double Order0, double Order1, long Small) EntropyBits(ReadOnlySpan<byte> symbols, int bits, bool order1)
     {
         var alphabet = 1 << bits;
+        if (!order1)
+        {
+            var counts = new int[alphabet];
+            foreach (var s in symbols)
+            {
+                counts[s]++;
+            }
+            return (Order0Bits(counts, symbols.Length), double.MaxValue, SmallCount(counts, bits));
+        }
         var contexts = bits == 1 ? 256 : alphabet;
         var pairs = new int[contexts * alphabet];
         var history = 0;
@@ -128,7 +180,7 @@ internal static class StreamCoder
             history = bits == 1 ? ((history << 1) | s) & 0xFF : s;
         }
         var totals = new int[alphabet];
-        double order1 = 0;
+        double order1Bits = 0;
         for (var c = 0; c < contexts; c++)
         {
             var row = pairs.AsSpan(c * alphabet, alphabet);
@@ -140,15 +192,32 @@ internal static class StreamCoder
             for (var v = 0; v < alphabet; v++)
             {
                 totals[v] += row[v];
-                order1 += row[v] == 0 ? 0 : row[v] * Math.Log2((double)rowTotal / row[v]);
+                // Each pair seen also costs its learning (~bits bits): without that, a short 8-bit stream spread over
+                // 65536 pairs would look nearly free under its own order-1 statistics.
+                order1Bits += row[v] == 0 ? 0 : row[v] * Math.Log2((double)rowTotal / row[v]) + bits;
             }
         }
-        double order0 = 0;
-        foreach (var n in totals)
+        return (Order0Bits(totals, symbols.Length), order1Bits, SmallCount(totals, bits));
+    }
+
+    private static double Order0Bits(int[] counts, int total)
+    {
+        double bits = 0;
+        foreach (var n in counts)
         {
-            order0 += n == 0 ? 0 : n * Math.Log2((double)symbols.Length / n);
+            bits += n == 0 ? 0 : n * Math.Log2((double)total / n);
         }
-        return (order0, order1);
+        return bits;
+    }
+
+    private static long SmallCount(int[] counts, int bits)
+    {
+        long small = 0;
+        for (var s = 0; s < counts.Length; s++)
+        {
+            small += SignedRangeCoding.Magnitude(s, bits) <= 2 ? counts[s] : 0;
+        }
+        return small;
     }
 
     public static byte[] Encode(ReadOnlySpan<byte> symbols, int bits, StreamCodec codec)
@@ -164,6 +233,10 @@ internal static class StreamCoder
                 return RangeCoding.Encode(symbols, bits, codec == StreamCodec.RangeOrder1);
             case StreamCodec.Rans:
                 return RansCoder.Encode(symbols, bits);
+            case StreamCodec.RangeSigned:
+                return SignedRangeCoding.Encode(symbols, bits);
+            case StreamCodec.RansOrder1:
+                return RansOrder1Coder.Encode(symbols, bits);
             default:
                 throw new ArgumentOutOfRangeException(nameof(codec), codec, "unknown stream codec");
         }
@@ -175,6 +248,8 @@ internal static class StreamCoder
         StreamCodec.Zstd => new PackedReader(new ZstdByteSource(data, workspace.RentDecompressor(), PackedLength(count, bits)), count, bits),
         StreamCodec.RangeOrder0 or StreamCodec.RangeOrder1 => new RangeReader(new RangeDecoder(data), workspace.RentModel(bits, codec == StreamCodec.RangeOrder1), count),
         StreamCodec.Rans => RansCoder.Open(data, count, bits),
+        StreamCodec.RangeSigned => new SignedRangeReader(new RangeDecoder(data), bits, count),
+        StreamCodec.RansOrder1 => RansOrder1Coder.Open(data, count, bits),
         _ => throw new ArtifactException($"unknown stream codec {(byte)codec}"),
     };
 
@@ -220,6 +295,12 @@ internal static class StreamCoder
                 break;
             case StreamCodec.Rans:
                 RansCoder.Decode(data, symbols, bits);
+                break;
+            case StreamCodec.RangeSigned:
+                SignedRangeCoding.Decode(data.Span, symbols, bits);
+                break;
+            case StreamCodec.RansOrder1:
+                RansOrder1Coder.Decode(data, symbols, bits);
                 break;
             default:
                 throw new ArtifactException($"unknown stream codec {(byte)codec}");

@@ -10,8 +10,6 @@ namespace FleetQuant.Compression.Deltas;
 /// </summary>
 public static class DeltaDecoder
 {
-    private const int CopyChunk = 64 * 1024;
-
     public static DeltaApplyInfo Apply(Stream baseArtifact, Stream delta, Stream targetOutput)
     {
         if (!baseArtifact.CanSeek)
@@ -57,52 +55,26 @@ public static class DeltaDecoder
         ArtifactWriter.WriteFront(output, tableBytes, skeleton);
 
         using var workspace = new DecodeWorkspace();
-        var baseBuffer = new PayloadBuffer();
-        var copyBuffer = new byte[CopyChunk];
-        int copied = 0, patched = 0, whole = 0;
-        foreach (var entry in table.Tensors)
+        var ops = new OpReader(baseArtifact, source, baseOffsets, new ArtifactSource(table, tableBytes, skeleton), delta, workspace);
+        var heldCount = DeltaHead.ReadVarint(delta, "held tensor count");
+        if (heldCount > (ulong)table.Tensors.Count)
         {
-            var op = (DeltaOp)ReadByte(delta, entry);
-            switch (op)
+            throw new DeltaException($"delta holds {heldCount} tensors but the target has {table.Tensors.Count}");
+        }
+        var previous = -1L;
+        for (var h = 0UL; h < heldCount; h++)
+        {
+            var index = DeltaHead.ReadVarint(delta, "held tensor index");
+            if (index >= (ulong)table.Tensors.Count || (long)index <= previous)
             {
-                case DeltaOp.Whole:
-                    CopyExactly(delta, output, entry.PayloadLength, copyBuffer, $"tensor '{entry.Name}'");
-                    whole++;
-                    break;
-                case DeltaOp.Copy:
-                    var copyFrom = BaseIndex(delta, source.Table, entry);
-                    if (source.Table.Tensors[copyFrom].PayloadLength != entry.PayloadLength)
-                    {
-                        throw new DeltaException($"tensor '{entry.Name}': copy source has a different length");
-                    }
-                    baseArtifact.Position = baseOffsets[copyFrom];
-                    CopyExactly(baseArtifact, output, entry.PayloadLength, copyBuffer, $"base tensor '{entry.Name}'");
-                    copied++;
-                    break;
-                case DeltaOp.Diff:
-                    var diffFrom = BaseIndex(delta, source.Table, entry);
-                    var baseEntry = source.Table.Tensors[diffFrom];
-                    if (!SymbolDiff.Compatible(baseEntry, entry))
-                    {
-                        throw new DeltaException($"tensor '{entry.Name}': a difference from '{baseEntry.Name}' is not possible");
-                    }
-                    baseArtifact.Position = baseOffsets[diffFrom];
-                    var baseSymbols = ArtifactSource.DecodeSymbols(baseEntry, baseBuffer.Fill(baseArtifact, baseEntry.PayloadLength, baseEntry.Name), workspace);
-                    var diff = ReadDiff(delta, entry, workspace);
-                    var coded = TensorPacker.EncodeAs(entry, SymbolDiff.Apply(baseEntry, baseSymbols, entry, diff));
-                    for (var s = 0; s < coded.Length; s++)
-                    {
-                        if (coded[s].Length != entry.Streams[s].Length)
-                        {
-                            throw new DeltaException($"tensor '{entry.Name}': patched stream {s} is {coded[s].Length} bytes, the target has {entry.Streams[s].Length}");
-                        }
-                        output.Write(coded[s]);
-                    }
-                    patched++;
-                    break;
-                default:
-                    throw new DeltaException($"tensor '{entry.Name}': unknown delta operation {(byte)op}");
+                throw new DeltaException($"held tensor #{index} is out of order or does not exist");
             }
+            previous = (long)index;
+            ops.Hold((int)index);
+        }
+        for (var i = 0; i < table.Tensors.Count; i++)
+        {
+            ops.Write(i, output);
         }
 
         if (delta.ReadByte() >= 0)
@@ -115,45 +87,7 @@ public static class DeltaDecoder
             throw new DeltaException("patched artifact does not match the target SHA-256 in the delta");
         }
         var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-        return new DeltaApplyInfo(output.Written, Convert.ToHexStringLower(sha), copied, patched, whole, allocated + workspace.NativeBytes);
-    }
-
-    private static byte[][] ReadDiff(Stream delta, TensorEntry entry, DecodeWorkspace workspace)
-    {
-        var streams = new List<byte[]>();
-        var shapes = SymbolDiff.Shapes(entry, 0);
-        for (var s = 0; s < shapes.Length; s++)
-        {
-            var shape = s == 0 ? shapes[0] : shapes[s] with { Count = SymbolDiff.Changed(streams[0]) };
-            var codec = (StreamCodec)ReadByte(delta, entry);
-            if (!Enum.IsDefined(codec))
-            {
-                throw new DeltaException($"tensor '{entry.Name}': unknown difference codec {(byte)codec}");
-            }
-            var length = DeltaHead.ReadVarint(delta, $"tensor '{entry.Name}' difference length");
-            if (length > (ulong)StreamCoder.PackedLength(shape.Count, shape.Bits))
-            {
-                throw new DeltaException($"tensor '{entry.Name}': difference stream of {length} bytes is longer than its symbols");
-            }
-            var data = DeltaHead.ReadBytes(delta, (int)length, $"tensor '{entry.Name}' difference");
-            streams.Add(StreamCoder.DecodeAll(codec, data, shape.Count, shape.Bits, workspace));
-            workspace.ReleaseAll();
-        }
-        return [.. streams];
-    }
-
-    private static int BaseIndex(Stream delta, ArtifactTable table, TensorEntry entry)
-    {
-        var index = DeltaHead.ReadVarint(delta, $"tensor '{entry.Name}' base index");
-        return index < (ulong)table.Tensors.Count
-            ? (int)index
-            : throw new DeltaException($"tensor '{entry.Name}': base tensor #{index} does not exist (base has {table.Tensors.Count})");
-    }
-
-    private static int ReadByte(Stream delta, TensorEntry entry)
-    {
-        var b = delta.ReadByte();
-        return b >= 0 ? b : throw new DeltaException($"delta is truncated at tensor '{entry.Name}'");
+        return new DeltaApplyInfo(output.Written, Convert.ToHexStringLower(sha), ops.Copied, ops.Patched, ops.Whole, allocated + workspace.NativeBytes);
     }
 
     private static long[] Offsets(ArtifactTable table, long start)
@@ -165,19 +99,5 @@ public static class DeltaDecoder
             start += table.Tensors[i].PayloadLength;
         }
         return offsets;
-    }
-
-    private static void CopyExactly(Stream from, Stream to, long length, byte[] buffer, string what)
-    {
-        while (length > 0)
-        {
-            var read = from.Read(buffer, 0, (int)Math.Min(buffer.Length, length));
-            if (read == 0)
-            {
-                throw new DeltaException($"{what}: input ends early");
-            }
-            to.Write(buffer, 0, read);
-            length -= read;
-        }
     }
 }

@@ -17,7 +17,7 @@ internal sealed record DeltaHead(
     int SkeletonFrameLength)
 {
     public const int FixedLength = 8;
-    public const ushort FormatVersion = 1;
+    public const ushort FormatVersion = 3;
     public static ReadOnlySpan<byte> Magic => "FQD1"u8;
 
     /// <summary>Front matter is small: a table and skeleton never need more than this.</summary>

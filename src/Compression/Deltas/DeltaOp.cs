@@ -11,4 +11,10 @@ internal enum DeltaOp : byte
 
     /// <summary>Symbols are the base tensor's plus coded differences; the result is re-coded as the target table says.</summary>
     Diff = 2,
+
+    /// <summary>
+    /// Codes are residuals from re-quantizing a base weight's values with the target's scales and zero points
+    /// (which the delta carries first, as held tensors).
+    /// </summary>
+    Predict = 3,
 }

@@ -117,7 +117,8 @@ internal static class SymbolDiff
     /// <summary>Number of changed elements a difference's mask declares, so the plane shapes are known.</summary>
     public static long Changed(byte[] mask) => mask.LongCount(m => m != 0);
 
-    private static byte[] Dense(TensorEntry entry, byte[][] symbols)
+    /// <summary>A tensor's runtime bytes, rebuilt from its decoded symbol streams.</summary>
+    public static byte[] Dense(TensorEntry entry, byte[][] symbols)
     {
         using var output = new MemoryStream((int)entry.RawLength);
         TensorStreams.Emit(entry, symbols.Select(s => (ISymbolReader)new ArraySymbolReader(s)).ToArray(), output,

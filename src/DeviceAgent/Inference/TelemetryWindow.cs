@@ -2,20 +2,37 @@ using FleetQuant.Protocol.Messages;
 
 namespace FleetQuant.DeviceAgent.Inference;
 
-/// <summary>Aggregates inference results between two telemetry messages.</summary>
-public sealed class TelemetryWindow
+/// <summary>
+/// Collects inference results between two telemetry messages. Latencies are kept as samples, at most
+/// <see cref="TelemetryMessage.MaxLatencySamples"/>: past that, reservoir sampling keeps a uniform sample, so memory
+/// and message size stay bounded however long the interval.
+/// </summary>
+public sealed class TelemetryWindow(Random? random = null)
 {
     private readonly Lock _gate = new();
+    private readonly Random _random = random ?? Random.Shared;
     private readonly List<double> _latenciesMs = [];
     private double _confidenceSum;
+    private int _inferences;
     private int _errors;
 
     public void RecordSuccess(double latencyMs, double confidence)
     {
         lock (_gate)
         {
-            _latenciesMs.Add(latencyMs);
+            _inferences++;
             _confidenceSum += confidence;
+            if (_latenciesMs.Count < TelemetryMessage.MaxLatencySamples)
+            {
+                _latenciesMs.Add(latencyMs);
+                return;
+            }
+            // Algorithm R: the n-th result replaces a kept one with probability k/n.
+            var slot = _random.Next(_inferences);
+            if (slot < _latenciesMs.Count)
+            {
+                _latenciesMs[slot] = latencyMs;
+            }
         }
     }
 
@@ -27,31 +44,27 @@ public sealed class TelemetryWindow
         }
     }
 
-    /// <summary>Returns the aggregates since the last call and starts a new window.</summary>
+    /// <summary>Returns what happened since the last call and starts a new window.</summary>
     public TelemetryMessage Drain(DateTimeOffset now, string? artifactSha256, long memoryBytes, long? downloadBitsPerSecond)
     {
         lock (_gate)
         {
-            _latenciesMs.Sort();
             var message = new TelemetryMessage
             {
                 At = now,
                 ArtifactSha256 = artifactSha256,
-                Inferences = _latenciesMs.Count,
+                Inferences = _inferences,
                 Errors = _errors,
-                LatencyP50Ms = Percentile(0.50),
-                LatencyP95Ms = Percentile(0.95),
-                MeanConfidence = _latenciesMs.Count == 0 ? 0 : _confidenceSum / _latenciesMs.Count,
+                LatenciesMs = [.. _latenciesMs],
+                MeanConfidence = _inferences == 0 ? null : _confidenceSum / _inferences,
                 MemoryBytes = memoryBytes,
                 DownloadBitsPerSecond = downloadBitsPerSecond,
             };
             _latenciesMs.Clear();
             _confidenceSum = 0;
+            _inferences = 0;
             _errors = 0;
             return message;
         }
     }
-
-    private double Percentile(double p) =>
-        _latenciesMs.Count == 0 ? 0 : _latenciesMs[Math.Min(_latenciesMs.Count - 1, (int)Math.Ceiling(p * _latenciesMs.Count) - 1)];
 }

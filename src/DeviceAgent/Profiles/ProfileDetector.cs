@@ -8,6 +8,18 @@ public sealed record ProfileOverrides
 {
     public string? HardwareClass { get; init; }
 
+    /// <summary>CPU architecture to report instead of this machine's (a simulated device of another class).</summary>
+    public string? Arch { get; init; }
+
+    /// <summary>CPU features to report instead of this machine's; they decide which kernels the planner counts as fast.</summary>
+    public IReadOnlyList<string>? CpuFeatures { get; init; }
+
+    public int? CpuCores { get; init; }
+
+    public long? RamBytes { get; init; }
+
+    public long? StorageBytes { get; init; }
+
     public long? ModelMemoryBudgetBytes { get; init; }
 
     public long? BandwidthBitsPerSecond { get; init; }
@@ -28,8 +40,8 @@ public static class ProfileDetector
 
     public static DeviceProfileMessage Detect(string deviceId, string stateDirectory, string agentVersion, ProfileOverrides overrides, long? measuredBandwidth)
     {
-        var ram = ReadMemTotalBytes() ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        var arch = RuntimeInformation.ProcessArchitecture switch
+        var ram = overrides.RamBytes ?? ReadMemTotalBytes() ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        var arch = overrides.Arch ?? RuntimeInformation.ProcessArchitecture switch
         {
             Architecture.X64 => "x86_64",
             Architecture.Arm64 => "arm64",
@@ -41,11 +53,11 @@ public static class ProfileDetector
             DeviceId = deviceId,
             HardwareClass = overrides.HardwareClass ?? $"{arch}-{ram / (1024 * 1024 * 1024.0):0}g",
             Arch = arch,
-            CpuCores = Environment.ProcessorCount,
-            CpuFeatures = ReadCpuFeatures(),
+            CpuCores = overrides.CpuCores ?? Environment.ProcessorCount,
+            CpuFeatures = overrides.CpuFeatures ?? ReadCpuFeatures(),
             RamBytes = ram,
             ModelMemoryBudgetBytes = overrides.ModelMemoryBudgetBytes ?? ram / DefaultBudgetShare,
-            StorageBytes = new DriveInfo(Path.GetFullPath(stateDirectory)).AvailableFreeSpace,
+            StorageBytes = overrides.StorageBytes ?? new DriveInfo(Path.GetFullPath(stateDirectory)).AvailableFreeSpace,
             BandwidthBitsPerSecond = overrides.BandwidthBitsPerSecond ?? measuredBandwidth ?? DefaultBandwidthBitsPerSecond,
             DataCapBytesPerMonth = overrides.DataCapBytesPerMonth,
             OrtVersion = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString(3) ?? "",

@@ -28,7 +28,7 @@ public sealed class ChunkFetcher
     private readonly int _window;
     private readonly TimeSpan _chunkTimeout;
     private readonly Channel<ChunkFrame> _frames = Channel.CreateBounded<ChunkFrame>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
-    private readonly Dictionary<int, (int RequestId, DateTimeOffset Deadline, int Attempts)> _pending = [];
+    private readonly Dictionary<int, (DateTimeOffset Deadline, int Attempts)> _pending = [];
     private int _nextRequestId;
 
     public ChunkFetcher(
@@ -97,11 +97,12 @@ public sealed class ChunkFetcher
                 var index = (int)(frame.Offset / _object.ChunkSize);
                 lock (_pending)
                 {
-                    if (!_pending.TryGetValue(index, out var pending) || pending.RequestId != frame.RequestId)
+                    // Any answer for a chunk still missing will do, even one to an earlier attempt that came late
+                    // (a loaded server): the chunk table verifies the bytes, not the request id.
+                    if (!_pending.Remove(index))
                     {
                         continue;
                     }
-                    _pending.Remove(index);
                 }
 
                 if (_throttle is not null)
@@ -210,7 +211,9 @@ public sealed class ChunkFetcher
             Length = (int)Math.Min(_object.ChunkSize, _object.Size - offset),
             RequestId = Interlocked.Increment(ref _nextRequestId),
         };
-        _pending[index] = (request.RequestId, _clock.GetUtcNow() + _chunkTimeout, attempt);
+        // Each retry waits twice as long (up to a minute), so a slow server is not buried under repeated requests.
+        var backedOff = Math.Max(_chunkTimeout.Ticks, Math.Min(TimeSpan.FromMinutes(1).Ticks, _chunkTimeout.Ticks << Math.Min(attempt - 1, 8)));
+        _pending[index] = (_clock.GetUtcNow() + TimeSpan.FromTicks(backedOff), attempt);
         return request;
     }
 

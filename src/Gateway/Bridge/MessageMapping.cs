@@ -18,14 +18,13 @@ public static class MessageMapping
             new Dictionary<string, string>(p.Tags, StringComparer.Ordinal));
 
     /// <summary>
-    /// The wire carries percentiles, the grain takes latency samples: the two percentiles stand in as samples, so the
-    /// grain's window percentiles are estimates when devices report aggregates.
+    /// Passes the device's latency samples through unchanged, so the grain's window percentiles are computed from real
+    /// latencies. Throws <see cref="ProtocolException"/> for a message outside the protocol's limits.
     /// </summary>
     public static TelemetryReport ToGrain(TelemetryMessage t)
     {
-        IReadOnlyList<double> latencies = t.Inferences > 0 ? [t.LatencyP50Ms, t.LatencyP95Ms] : [];
-        double? confidence = t.Inferences > 0 ? t.MeanConfidence : null;
-        return new TelemetryReport(latencies, t.Errors, t.MemoryBytes, confidence, t.DownloadBitsPerSecond);
+        t.Validate();
+        return new TelemetryReport([.. t.LatenciesMs], t.Errors, t.MemoryBytes, t.MeanConfidence, t.DownloadBitsPerSecond, t.Inferences);
     }
 
     public static UpdateProgress ToGrain(UpdateReport report)

@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Collections.Frozen;
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Hosting;
+using FleetQuant.Grains.Observability;
 using FleetQuant.Protocol.Topics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,6 +22,12 @@ public sealed class MqttBridge : BackgroundService, IDownlink
 {
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    private static readonly FrozenSet<string> KnownKinds = FrozenSet.ToFrozenSet(
+    [
+        DeviceTopics.Hello, DeviceTopics.Telemetry, DeviceTopics.Update, DeviceTopics.ChunkRequest, DeviceTopics.Status,
+        DeviceTopics.Desired, DeviceTopics.ChunkResponse, DeviceTopics.Command,
+    ], StringComparer.Ordinal);
 
     private readonly MqttOptions _options;
     private readonly BrokerEndpoint _endpoint;
@@ -63,6 +71,7 @@ public sealed class MqttBridge : BackgroundService, IDownlink
             .WithRetainFlag(retain)
             .Build();
         await _client.PublishAsync(message, cancellationToken);
+        FleetQuantMetrics.RecordMqtt(MqttDirection.Out, MetricKind(topic), payload.Length);
     }
 
     public override void Dispose()
@@ -135,11 +144,26 @@ public sealed class MqttBridge : BackgroundService, IDownlink
         _logger.LogInformation("MQTT bridge connected to {Host}:{Port}, subscribed {Filter}", _endpoint.Host, _endpoint.Port, UplinkFilter);
     }
 
+    /// <summary>The topic's message kind as a metric label; devices choose their topics, so unknown kinds collapse to "other".</summary>
+    private static string MetricKind(string topic)
+    {
+        var kind = topic[(topic.LastIndexOf('/') + 1)..];
+        return KnownKinds.Contains(kind) ? kind : "other";
+    }
+
     private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args)
     {
         var topic = args.ApplicationMessage.Topic;
         // Copy before returning: MQTTnet reuses the buffer once the handler completes.
         var payload = args.ApplicationMessage.Payload.ToArray();
+        FleetQuantMetrics.RecordMqtt(MqttDirection.In, MetricKind(topic), payload.Length);
+        if (topic.EndsWith("/" + DeviceTopics.Status, StringComparison.Ordinal))
+        {
+            // Online/offline must be applied in broker order (a quick reconnect sends offline then online): route inline.
+            // They come once per connection change, so this rarely holds up the other messages.
+            await _router.RouteAsync(topic, payload, this, _stopping);
+            return;
+        }
         // Waiting here holds back further deliveries: backpressure instead of an unbounded backlog of grain calls.
         await _concurrency.WaitAsync(_stopping);
         _ = Task.Run(async () =>

@@ -40,6 +40,7 @@ public sealed class UplinkRouter(IGrainFactory grains, DesiredStateCache desired
                 case DeviceTopics.Status:
                     var status = ProtocolJson.Deserialize<StatusMessage>(payload.Span);
                     logger.LogDebug("{Device} is {State}", deviceId, status.Online ? "online" : "offline");
+                    await grains.GetGrain<IDeviceGrain>(deviceId).ReportConnection(status.Online);
                     break;
                 default:
                     Drop(topic, $"unknown message kind '{kind}'");

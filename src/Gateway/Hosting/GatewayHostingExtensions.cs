@@ -51,6 +51,7 @@ public static class GatewayHostingExtensions
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
             json.SerializerOptions.MaxDepth = 32;
         });
+        builder.AddFleetQuantMetrics();
         return builder;
     }
 
@@ -68,6 +69,7 @@ public static class GatewayHostingExtensions
             await next(context);
         });
         app.MapOpenApi();
+        app.MapFleetQuantMetrics();
         var api = app.MapGroup("/api").AddEndpointFilter<OperatorTokenFilter>();
         api.MapDeviceEndpoints();
         api.MapModelEndpoints();

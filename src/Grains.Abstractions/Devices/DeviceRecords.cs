@@ -23,6 +23,8 @@ public sealed record DeviceHello(
 /// <summary>
 /// One telemetry report: a batch of inference latencies (bounded, see <see cref="MaxLatencySamples"/>), errors,
 /// process memory, mean top-1 confidence over the batch, and the download bandwidth seen since the last report.
+/// <see cref="Inferences"/> counts every successful inference when the latencies are only a sample of them
+/// (null: one per latency).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("fq.TelemetryReport")]
 public sealed record TelemetryReport(
@@ -30,7 +32,8 @@ public sealed record TelemetryReport(
     [property: Id(1)] int Errors,
     [property: Id(2)] long MemoryBytes,
     [property: Id(3)] double? MeanTop1Confidence,
-    [property: Id(4)] long? DownloadBitsPerSecond)
+    [property: Id(4)] long? DownloadBitsPerSecond,
+    [property: Id(5)] int? Inferences = null)
 {
     public const int MaxLatencySamples = 1024;
 }
@@ -146,4 +149,14 @@ public sealed record DeviceView(
     [property: Id(5)] DevicePlan? LastPlan,
     [property: Id(6)] TelemetryAggregates Telemetry,
     [property: Id(7)] IReadOnlyList<UpdateHistoryEntry> History,
-    [property: Id(8)] DateTimeOffset? LastSeen);
+    [property: Id(8)] DateTimeOffset? LastSeen,
+    [property: Id(9)] DeviceConnection? Connection = null);
+
+/// <summary>
+/// Whether the device is connected to the broker, as its retained status messages say (online at connect, offline as
+/// its last will or on a clean stop), and since when (silo clock). Null in a view: the device never reported.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("fq.DeviceConnection")]
+public sealed record DeviceConnection(
+    [property: Id(0)] bool Online,
+    [property: Id(1)] DateTimeOffset Since);

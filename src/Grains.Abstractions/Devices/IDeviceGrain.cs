@@ -26,6 +26,13 @@ public interface IDeviceGrain : IGrainWithStringKey
     [Alias("ReportUpdate")]
     Task ReportUpdate(UpdateProgress progress);
 
+    /// <summary>
+    /// The device's connection went up or down (its status message, or its last will). Applied in arrival order:
+    /// the Gateway delivers one device's status messages in the order the broker sent them.
+    /// </summary>
+    [Alias("ReportConnection")]
+    Task ReportConnection(bool online);
+
     [Alias("GetDesiredState")]
     Task<DesiredState?> GetDesiredState();
 

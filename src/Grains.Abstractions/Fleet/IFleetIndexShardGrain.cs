@@ -25,6 +25,10 @@ public interface IFleetIndexShardGrain : IGrainWithIntegerKey
     /// <summary>Ids of all matching devices, ordered.</summary>
     [Alias("Select")]
     Task<IReadOnlyList<string>> Select(TargetSelector selector);
+
+    /// <summary>Device counts of this shard grouped by state, class and installed model (no ids).</summary>
+    [Alias("Census")]
+    Task<IReadOnlyList<FleetCensusEntry>> Census();
 }
 
 /// <summary>
@@ -41,4 +45,8 @@ public interface IFleetQueryGrain : IGrainWithIntegerKey
     /// <summary>Ids of every device matching the selector, ordered by id.</summary>
     [Alias("Select")]
     Task<IReadOnlyList<string>> Select(TargetSelector selector);
+
+    /// <summary>Device counts of the whole fleet grouped by state, class and installed model (no ids).</summary>
+    [Alias("Census")]
+    Task<IReadOnlyList<FleetCensusEntry>> Census();
 }

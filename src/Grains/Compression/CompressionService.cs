@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text;
 using System.Threading.Channels;
 using FleetQuant.Grains.Artifacts;
 using FleetQuant.Grains.Hosting;
 using FleetQuant.Grains.Models;
+using FleetQuant.Grains.Observability;
 using FleetQuant.Grains.Planning;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -48,7 +50,7 @@ public sealed class CompressionService : IAsyncDisposable
         Shared(_ladders, $"ladder:{sourceHash}:{evalSetHash}", async ct =>
         {
             var (onnx, eval) = await LoadSourceAsync(sourceHash, evalSetHash, ct);
-            return await RunQueuedAsync(token => _engine.BuildLadder(onnx, eval, token));
+            return await RunQueuedAsync("ladder", token => _engine.BuildLadder(onnx, eval, token));
         }, keepResult: false);
 
     /// <summary>The artifact for one ladder rung of a stored source model, built once.</summary>
@@ -58,7 +60,7 @@ public sealed class CompressionService : IAsyncDisposable
         return Shared(_blobs, $"artifact:{sourceHash}:{recipeKey}:{evalSetHash}", async ct =>
         {
             var (onnx, eval) = await LoadSourceAsync(sourceHash, evalSetHash, ct);
-            var bytes = await RunQueuedAsync(_ => _engine.BuildArtifact(onnx, rung, eval));
+            var bytes = await RunQueuedAsync("artifact", _ => _engine.BuildArtifact(onnx, rung, eval));
             return new StoredBlob(await _store.PutAsync(bytes, ct), bytes.LongLength);
         }, keepResult: true);
     }
@@ -72,7 +74,7 @@ public sealed class CompressionService : IAsyncDisposable
         {
             var baseBytes = await _store.ReadAsync(baseHash, ct);
             var targetBytes = await _store.ReadAsync(targetHash, ct);
-            var delta = await RunQueuedAsync(_ => _engine.BuildDelta(baseBytes, targetBytes));
+            var delta = await RunQueuedAsync("delta", _ => _engine.BuildDelta(baseBytes, targetBytes));
             return new StoredBlob(await _store.PutAsync(delta, ct), delta.LongLength);
         }, keepResult: true);
     }
@@ -118,21 +120,34 @@ public sealed class CompressionService : IAsyncDisposable
         return task;
     }
 
-    private async Task<T> RunQueuedAsync<T>(Func<CancellationToken, T> work)
+    private async Task<T> RunQueuedAsync<T>(string job, Func<CancellationToken, T> work)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await _queue.Writer.WriteAsync(ct =>
+        FleetQuantMetrics.CompressionQueued(job);
+        try
         {
-            try
+            await _queue.Writer.WriteAsync(ct =>
             {
-                done.TrySetResult(work(ct));
-            }
-            catch (Exception ex)
-            {
-                done.TrySetException(ex);
-            }
-            return Task.CompletedTask;
-        }, _stopping.Token);
+                FleetQuantMetrics.CompressionStarted(job);
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    done.TrySetResult(work(ct));
+                    FleetQuantMetrics.CompressionFinished(job, succeeded: true, Stopwatch.GetElapsedTime(started));
+                }
+                catch (Exception ex)
+                {
+                    FleetQuantMetrics.CompressionFinished(job, succeeded: false, Stopwatch.GetElapsedTime(started));
+                    done.TrySetException(ex);
+                }
+                return Task.CompletedTask;
+            }, _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            FleetQuantMetrics.CompressionAbandoned(job);
+            throw;
+        }
         return await done.Task;
     }
 

@@ -3,6 +3,7 @@ using FleetQuant.Grains.Fleet;
 using FleetQuant.Grains.Gateway;
 using FleetQuant.Grains.Hosting;
 using FleetQuant.Grains.Models;
+using FleetQuant.Grains.Observability;
 using FleetQuant.Grains.Planning;
 using FleetQuant.Grains.Rollouts;
 using Microsoft.Extensions.Logging;
@@ -82,6 +83,10 @@ public sealed class DeviceGrain(
         {
             throw new ArgumentException($"a telemetry report carries at most {TelemetryReport.MaxLatencySamples} latency samples, got {report.LatenciesMs.Count}");
         }
+        if (report.Inferences is { } inferences && inferences < report.LatenciesMs.Count)
+        {
+            throw new ArgumentException($"a telemetry report of {inferences} inferences cannot carry {report.LatenciesMs.Count} latency samples");
+        }
         if (report.Errors < 0 || report.MemoryBytes < 0 || report.LatenciesMs.Any(l => !double.IsFinite(l) || l < 0)
             || report.MeanTop1Confidence is < 0 or > 1 || report.DownloadBitsPerSecond is < 0)
         {
@@ -90,9 +95,11 @@ public sealed class DeviceGrain(
         var now = clock.UtcNow;
         S.LastSeen = now;
         TelemetryWindow.Add(S.Telemetry,
-            new TelemetryWindowEntry(now, [.. report.LatenciesMs], report.Errors, report.MemoryBytes, report.MeanTop1Confidence, report.DownloadBitsPerSecond),
+            new TelemetryWindowEntry(now, [.. report.LatenciesMs], report.Errors, report.MemoryBytes, report.MeanTop1Confidence, report.DownloadBitsPerSecond,
+                report.Inferences),
             now, _options.TelemetryWindow, _options.TelemetryReportsKept);
         _telemetryDirty = true;
+        FleetQuantMetrics.RecordTelemetry(S.Current?.ModelId, S.Current?.Version, S.Current?.RecipeId, report.LatenciesMs, report.MeanTop1Confidence);
         if (now - _lastTelemetryWrite >= _options.TelemetryFlushPeriod)
         {
             await SaveAsync(indexChanged: false);
@@ -125,6 +132,23 @@ public sealed class DeviceGrain(
         }
     }
 
+    public async Task ReportConnection(bool online)
+    {
+        RequireProvisioned();
+        if (S.Connection?.Online == online)
+        {
+            // A retained status delivered again (the bridge resubscribed): keep when the state began.
+            return;
+        }
+        var now = clock.UtcNow;
+        if (online)
+        {
+            S.LastSeen = now;
+        }
+        S.Connection = new DeviceConnection(online, now);
+        await SaveAsync(indexChanged: false);
+    }
+
     public Task<DesiredState?> GetDesiredState() => Task.FromResult(S.Desired);
 
     public Task<TelemetryAggregates> GetTelemetry()
@@ -134,7 +158,7 @@ public sealed class DeviceGrain(
     }
 
     public async Task<DeviceView> GetView() =>
-        new(DeviceId, S.Profile, S.State, S.CurrentArtifactHash, S.Desired, S.LastPlan, await GetTelemetry(), S.History.ToList(), S.LastSeen);
+        new(DeviceId, S.Profile, S.State, S.CurrentArtifactHash, S.Desired, S.LastPlan, await GetTelemetry(), S.History.ToList(), S.LastSeen, S.Connection);
 
     public async Task<AssignmentResult> Assign(ModelAssignment assignment)
     {
@@ -281,6 +305,23 @@ public sealed class DeviceGrain(
         if (desired.RolloutId is { } rolloutId)
         {
             await GrainFactory.GetGrain<IRolloutGrain>(rolloutId).ReportDeviceOutcome(DeviceId, succeeded, error);
+        }
+        var baseline = succeeded ? await FullDownloadBytesAsync(desired) : 0;
+        FleetQuantMetrics.RecordUpdate(new UpdateLabels(desired.ModelId, desired.RecipeId, desired.Delta is not null), succeeded,
+            desired.TransferBytes, baseline, now - desired.IssuedAt);
+    }
+
+    /// <summary>What the same update would have cost as a plain FP32 download: the version's uncompressed model size.</summary>
+    private async Task<long> FullDownloadBytesAsync(DesiredState desired)
+    {
+        try
+        {
+            return (await GrainFactory.GetGrain<IModelGrain>(desired.ModelId).GetLadder(desired.Version)).Baseline.WireBytes;
+        }
+        catch (ModelNotReadyException)
+        {
+            // Without a ladder there is no measured baseline: count the artifact itself, so no saving is claimed.
+            return desired.ArtifactBytes;
         }
     }
 

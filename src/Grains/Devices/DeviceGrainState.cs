@@ -49,6 +49,10 @@ public sealed class DeviceGrainState
 
     [Id(12)]
     public List<TelemetryWindowEntry> Telemetry { get; set; } = [];
+
+    /// <summary>Online or offline since when; null until the device's first status message.</summary>
+    [Id(13)]
+    public DeviceConnection? Connection { get; set; }
 }
 
 /// <summary>A model a device runs (or ran): enough to send it back there.</summary>
@@ -60,7 +64,7 @@ public sealed record InstalledModel(
     [property: Id(3)] string ArtifactHash,
     [property: Id(4)] long ArtifactBytes);
 
-/// <summary>One telemetry report as kept in the sliding window.</summary>
+/// <summary>One telemetry report as kept in the sliding window (<see cref="Inferences"/> null: one per latency).</summary>
 [GenerateSerializer, Immutable, Alias("fq.TelemetryWindowEntry")]
 public sealed record TelemetryWindowEntry(
     [property: Id(0)] DateTimeOffset At,
@@ -68,4 +72,5 @@ public sealed record TelemetryWindowEntry(
     [property: Id(2)] int Errors,
     [property: Id(3)] long MemoryBytes,
     [property: Id(4)] double? MeanTop1Confidence,
-    [property: Id(5)] long? DownloadBitsPerSecond);
+    [property: Id(5)] long? DownloadBitsPerSecond,
+    [property: Id(6)] int? Inferences = null);

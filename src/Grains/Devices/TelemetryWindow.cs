@@ -34,7 +34,7 @@ public static class TelemetryWindow
         {
             if (e.MeanTop1Confidence is { } c)
             {
-                var weight = Math.Max(1, e.LatenciesMs.Length);
+                var weight = Math.Max(1, InferencesOf(e));
                 confidenceSum += c * weight;
                 confidenceWeight += weight;
             }
@@ -42,7 +42,7 @@ public static class TelemetryWindow
         var bandwidths = window.Where(e => e.DownloadBitsPerSecond is not null).Select(e => e.DownloadBitsPerSecond!.Value).ToArray();
         return new TelemetryAggregates(
             window.Count,
-            latencies.Length,
+            window.Sum(e => (long)InferencesOf(e)),
             window.Sum(e => (long)e.Errors),
             Percentile(latencies, 0.50),
             Percentile(latencies, 0.95),
@@ -50,6 +50,9 @@ public static class TelemetryWindow
             confidenceWeight == 0 ? null : confidenceSum / confidenceWeight,
             bandwidths.Length == 0 ? null : (long)bandwidths.Average());
     }
+
+    /// <summary>A report's latencies may be a sample: its own count of inferences wins when it has one.</summary>
+    private static int InferencesOf(TelemetryWindowEntry entry) => entry.Inferences ?? entry.LatenciesMs.Length;
 
     /// <summary>Nearest-rank percentile of sorted values.</summary>
     private static double? Percentile(double[] sorted, double p)

@@ -85,6 +85,9 @@ public sealed class FleetIndexShardGrain(
     public Task<IReadOnlyList<string>> Select(TargetSelector selector) =>
         Task.FromResult<IReadOnlyList<string>>(SortedIds().Where(id => state.State.Devices[id].Matches(selector)).ToList());
 
+    public Task<IReadOnlyList<FleetCensusEntry>> Census() =>
+        Task.FromResult(FleetCensusEntry.Of(state.State.Devices.Values.Select(d => new FleetCensusEntry(d.State, d.HardwareClass, d.ModelId, d.Version, d.RecipeId, 1))));
+
     private string[] SortedIds()
     {
         if (_sortedIds is null)

@@ -31,6 +31,9 @@ public sealed class FleetQueryGrain : Grain, IFleetQueryGrain
         return all;
     }
 
+    public async Task<IReadOnlyList<FleetCensusEntry>> Census() =>
+        FleetCensusEntry.Of((await Task.WhenAll(Shards().Select(s => s.Census()))).SelectMany(p => p));
+
     private IFleetIndexShardGrain[] Shards() =>
         Enumerable.Range(0, FleetShards.Count).Select(i => GrainFactory.GetGrain<IFleetIndexShardGrain>(i)).ToArray();
 }

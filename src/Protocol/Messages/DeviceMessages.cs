@@ -44,28 +44,68 @@ public sealed record DeviceProfileMessage
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 }
 
-/// <summary>Periodic aggregates of the model running on the device, over the interval since the last message.</summary>
+/// <summary>
+/// What the model running on the device did since the last message: the latencies themselves (not percentiles, which
+/// cannot be merged across messages or devices), at most <see cref="MaxLatencySamples"/> of them, plus counts,
+/// confidence and memory.
+/// </summary>
 public sealed record TelemetryMessage
 {
+    /// <summary>Keeps a message small (about 5 KiB of JSON) however long the interval or fast the model.</summary>
+    public const int MaxLatencySamples = 256;
+
     public required DateTimeOffset At { get; init; }
 
     public string? ArtifactSha256 { get; init; }
 
+    /// <summary>Successful inferences in the interval; more than the samples when the device had to sample.</summary>
     public int Inferences { get; init; }
 
     public int Errors { get; init; }
 
-    public double LatencyP50Ms { get; init; }
+    /// <summary>
+    /// Latency of each successful inference in milliseconds; when there were more than <see cref="MaxLatencySamples"/>,
+    /// a uniform random sample of them.
+    /// </summary>
+    public IReadOnlyList<double> LatenciesMs { get; init; } = [];
 
-    public double LatencyP95Ms { get; init; }
-
-    /// <summary>Mean top-1 probability: an accuracy proxy that needs no labels.</summary>
-    public double MeanConfidence { get; init; }
+    /// <summary>Mean top-1 probability over all successful inferences: an accuracy proxy that needs no labels; null without any.</summary>
+    public double? MeanConfidence { get; init; }
 
     public long MemoryBytes { get; init; }
 
     /// <summary>Download bandwidth observed during the last transfer, when there was one.</summary>
     public long? DownloadBitsPerSecond { get; init; }
+
+    /// <summary>Throws <see cref="ProtocolException"/> when the message breaks the limits above (a buggy or hostile sender).</summary>
+    public void Validate()
+    {
+        // JSON null overrides the empty default, so the list itself can be missing.
+        if (LatenciesMs is null)
+        {
+            throw new ProtocolException("TelemetryMessage: latenciesMs must be a list (empty when nothing ran)");
+        }
+        if (LatenciesMs.Count > MaxLatencySamples)
+        {
+            throw new ProtocolException($"TelemetryMessage: {LatenciesMs.Count} latency samples, at most {MaxLatencySamples} allowed (sample them)");
+        }
+        if (Inferences < LatenciesMs.Count || Errors < 0)
+        {
+            throw new ProtocolException($"TelemetryMessage: {Inferences} inferences and {Errors} errors do not fit {LatenciesMs.Count} latency samples");
+        }
+        if (LatenciesMs.Any(l => !double.IsFinite(l) || l < 0))
+        {
+            throw new ProtocolException("TelemetryMessage: latencies must be finite and non-negative milliseconds");
+        }
+        if (MeanConfidence is { } confidence && !(confidence is >= 0 and <= 1))
+        {
+            throw new ProtocolException($"TelemetryMessage: mean confidence {confidence} is outside 0..1");
+        }
+        if (MemoryBytes < 0 || DownloadBitsPerSecond is < 0)
+        {
+            throw new ProtocolException("TelemetryMessage: memory and bandwidth must be non-negative");
+        }
+    }
 }
 
 public enum UpdateStage

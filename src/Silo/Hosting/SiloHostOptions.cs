@@ -36,4 +36,11 @@ public sealed class ClusterHostOptions
 
     /// <summary>Port Orleans clients (a separately hosted Gateway) connect to.</summary>
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// Running as a Kubernetes pod (Redis mode only): the silo takes its name and advertised IP from the pod
+    /// (<c>POD_NAME</c>, <c>POD_IP</c> from the downward API) instead of <see cref="Address"/>, listens on every
+    /// interface, and watches its fellow pods so a deleted pod's silo is declared dead at once.
+    /// </summary>
+    public bool Kubernetes { get; set; }
 }

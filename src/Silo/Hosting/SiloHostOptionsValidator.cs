@@ -46,6 +46,12 @@ public sealed class SiloHostOptionsValidator : IValidateOptions<SiloHostOptions>
             }
         }
 
+        if (cluster.Kubernetes && cluster.Mode != ClusterMode.Redis)
+        {
+            // Kubernetes hosting only names and addresses silos; membership and state still need the Redis cluster.
+            problems.Add($"{Prefix}:Cluster:Kubernetes requires {Prefix}:Cluster:Mode Redis.");
+        }
+
         if (string.IsNullOrWhiteSpace(cluster.ClusterId))
         {
             problems.Add($"{Prefix}:Cluster:ClusterId must not be empty.");

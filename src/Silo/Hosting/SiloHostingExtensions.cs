@@ -98,7 +98,22 @@ public static class SiloHostingExtensions
             options.ClusterId = cluster.ClusterId;
             options.ServiceId = cluster.ServiceId;
         });
-        silo.ConfigureEndpoints(IPAddress.Parse(cluster.Address), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
+        if (cluster.Kubernetes)
+        {
+            // Only the ports are set here: Kubernetes hosting fills in the advertised pod IP and the any-address
+            // listeners, and overrides ClusterId/ServiceId from ORLEANS_CLUSTER_ID/ORLEANS_SERVICE_ID when present.
+            silo.Configure<EndpointOptions>(endpoints =>
+            {
+                endpoints.SiloPort = cluster.SiloPort;
+                endpoints.GatewayPort = cluster.GatewayPort;
+            });
+            silo.UseKubernetesHosting();
+        }
+        else
+        {
+            silo.ConfigureEndpoints(IPAddress.Parse(cluster.Address), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
+        }
+
         silo.UseRedisClustering(options => options.ConfigurationOptions = redis.Clone());
         foreach (var name in StorageNamesToRegister())
         {

@@ -11,7 +11,10 @@ public sealed class StreamCodecTests
         {
             foreach (var bits in new[] { 1, 3, 4, 8 })
             {
-                data.Add((int)codec, bits);
+                if (codec != StreamCodec.RansOrder1 || bits <= RansOrder1Coder.MaxBits)
+                {
+                    data.Add((int)codec, bits);
+                }
             }
         }
         return data;
@@ -46,5 +49,37 @@ public sealed class StreamCodecTests
         using var workspace = new DecodeWorkspace();
 
         Assert.Throws<ArtifactException>(() => StreamCoder.DecodeAll(StreamCodec.Rans, data[..^10], symbols.Length, 4, workspace));
+    }
+
+    [Fact]
+    public void RansOrder1_TruncatedOrWiderThan4Bits_IsRejectedWithArtifactException()
+    {
+        var symbols = Enumerable.Range(0, 4000).Select(i => (byte)(i * 7 % 13)).ToArray();
+        var data = StreamCoder.Encode(symbols, 4, StreamCodec.RansOrder1);
+        using var workspace = new DecodeWorkspace();
+
+        Assert.Throws<ArtifactException>(() => StreamCoder.DecodeAll(StreamCodec.RansOrder1, data[..^10], symbols.Length, 4, workspace));
+        Assert.Throws<ArtifactException>(() => StreamCoder.DecodeAll(StreamCodec.RansOrder1, data, symbols.Length, 8, workspace));
+    }
+
+    [Fact]
+    public void EncodeEstimated_DriftingSmallDifferences_PicksTheSignedCoderAndBeatsOrder1()
+    {
+        // Code differences after fine-tuning: mostly 0 and ±1, with rows that moved more than others.
+        var random = new Random(7);
+        var symbols = new byte[60000];
+        for (var i = 0; i < symbols.Length; i++)
+        {
+            var spread = (i / 1000) % 3 == 0 ? 0.9 : 0.2;
+            var value = random.NextDouble() < spread ? (random.Next(2) == 0 ? -1 : 1) * (1 + (random.NextDouble() < 0.2 ? 1 : 0)) : 0;
+            symbols[i] = (byte)(value & 0xFF);
+        }
+
+        var (codec, data) = StreamCoder.EncodeEstimated(symbols, 8);
+        using var workspace = new DecodeWorkspace();
+
+        Assert.Equal(StreamCodec.RangeSigned, codec);
+        Assert.True(data.Length < StreamCoder.Encode(symbols, 8, StreamCodec.RangeOrder1).Length);
+        Assert.Equal(symbols, StreamCoder.DecodeAll(codec, data, symbols.Length, 8, workspace));
     }
 }

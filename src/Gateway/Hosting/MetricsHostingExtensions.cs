@@ -1,0 +1,55 @@
+using FleetQuant.Grains.Observability;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace FleetQuant.Gateway.Hosting;
+
+/// <summary>
+/// OpenTelemetry metrics for a Gateway (co-hosted in the silo or on its own): the FleetQuant meter, Orleans', ASP.NET
+/// Core's and the .NET runtime's, exported in Prometheus text format at <c>/metrics</c>; plus the sampler that keeps
+/// the fleet gauges current.
+/// </summary>
+public static class MetricsHostingExtensions
+{
+    /// <summary>Meters exported besides FleetQuant's: Orleans runtime, ASP.NET Core hosting/Kestrel/routing, .NET runtime.</summary>
+    public static readonly IReadOnlyList<string> FrameworkMeters =
+    [
+        "Microsoft.Orleans",
+        "Microsoft.AspNetCore.Hosting",
+        "Microsoft.AspNetCore.Server.Kestrel",
+        "Microsoft.AspNetCore.Routing",
+        "Microsoft.AspNetCore.Diagnostics",
+        "System.Runtime",
+    ];
+
+    public static WebApplicationBuilder AddFleetQuantMetrics(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section)
+            .Validate(o => o.SamplePeriod >= TimeSpan.FromMilliseconds(100), "FleetQuant:Metrics:SamplePeriod must be at least 100 ms")
+            .Validate(o => o.MaxRollouts is > 0 and <= 10_000 && o.MaxModels is > 0 and <= 10_000, "FleetQuant:Metrics:MaxRollouts and MaxModels must be 1..10000")
+            .ValidateOnStart();
+        var options = builder.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
+        if (!options.Enabled)
+        {
+            return builder;
+        }
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("fleetquant"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(FleetQuantMetrics.MeterName)
+                .AddMeter([.. FrameworkMeters])
+                .AddPrometheusExporter());
+        builder.Services.AddHostedService<FleetGaugeSampler>();
+        return builder;
+    }
+
+    /// <summary>Maps <c>/metrics</c> (no operator token: it carries counts, never device ids or secrets).</summary>
+    public static WebApplication MapFleetQuantMetrics(this WebApplication app)
+    {
+        if (app.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() is not { Enabled: false })
+        {
+            app.MapPrometheusScrapingEndpoint();
+        }
+        return app;
+    }
+}

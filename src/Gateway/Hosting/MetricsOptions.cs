@@ -1,0 +1,19 @@
+namespace FleetQuant.Gateway.Hosting;
+
+/// <summary>Metrics settings. Bound from <c>FleetQuant:Metrics</c>.</summary>
+public sealed class MetricsOptions
+{
+    public const string Section = "FleetQuant:Metrics";
+
+    /// <summary>Whether to serve <c>/metrics</c> (Prometheus text format) and sample the fleet gauges.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How often the fleet, rollout and ladder gauges are refreshed from the grains.</summary>
+    public TimeSpan SamplePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most rollouts (in catalog order) reported per sample; bounds the grain calls and the label sets.</summary>
+    public int MaxRollouts { get; set; } = 500;
+
+    /// <summary>Most models (in catalog order) whose ladders are reported per sample.</summary>
+    public int MaxModels { get; set; } = 200;
+}

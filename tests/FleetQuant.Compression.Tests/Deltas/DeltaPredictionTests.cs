@@ -1,0 +1,75 @@
+using FleetQuant.Compression.Artifacts;
+using FleetQuant.Compression.Deltas;
+using FleetQuant.Compression.Pipeline;
+using FleetQuant.Compression.Recipes;
+using FleetQuant.Compression.Tests.Artifacts;
+using FleetQuant.Compression.Tests.Support;
+
+namespace FleetQuant.Compression.Tests.Deltas;
+
+/// <summary>Recipe changes: target codes predicted from the base weight's dequantized values.</summary>
+public sealed class DeltaPredictionTests
+{
+    private static readonly Onnx.ModelProto V1 = TestModels.Mlp(opset: 21);
+    private static readonly Onnx.ModelProto V2 = ArtifactTestModels.FineTuned(V1);
+
+    [Theory]
+    // 4-bit MatMulNBits (K padded to whole blocks, fc2 stored transposed) → 8-bit per-channel DequantizeLinear.
+    [InlineData("q4b32a", "v1", "q8cs", "v1", 0.6)]
+    [InlineData("q4b32a", "v1", "q8cs", "v2", 0.7)]
+    // 8-bit → 4-bit: the 4-bit codes are almost fully determined by the 8-bit values.
+    [InlineData("q8cs", "v1", "q4b32a", "v1", 0.3)]
+    [InlineData("q8cs", "v1", "q4b128a", "v1", 0.3)]
+    public void Delta_RecipeChange_IsFarSmallerThanTheTargetAndRebuildsItExactly(string fromRecipe, string fromVersion, string toRecipe, string toVersion, double maxShare)
+    {
+        var a = Pack(fromRecipe, fromVersion);
+        var b = Pack(toRecipe, toVersion);
+
+        var delta = DeltaEncoder.Create(a, b);
+        var (patched, info) = DeltaRoundTripTests.Apply(a, delta);
+
+        Assert.Equal(b, patched);
+        Assert.True(info.TensorsPatched >= 3, $"{info.TensorsPatched} tensors patched");
+        Assert.True(delta.Length < b.Length * maxShare, $"delta {delta.Length} bytes, target {b.Length}");
+    }
+
+    [Fact]
+    public async Task Apply_MutatedPredictionDeltas_FailWithDeltaExceptionOrRebuildTheTarget()
+    {
+        var a = Pack("q4b32a", "v1");
+        var b = Pack("q8cs", "v1");
+        var delta = DeltaEncoder.Create(a, b);
+        var random = new Random(5);
+        var rejected = 0;
+
+        for (var i = 0; i < 300; i++)
+        {
+            var (mutation, bytes) = ArtifactFuzzTests.Mutate(delta, random, isArtifact: false);
+            var task = Task.Run(() =>
+            {
+                try
+                {
+                    Assert.Equal(b, DeltaRoundTripTests.Apply(a, bytes).Target);
+                    return false;
+                }
+                catch (DeltaException)
+                {
+                    return true;
+                }
+            });
+            try
+            {
+                rejected += await task.WaitAsync(TimeSpan.FromSeconds(5)) ? 1 : 0;
+            }
+            catch (TimeoutException)
+            {
+                throw new Xunit.Sdk.XunitException($"case {i} ({mutation}) did not finish within 5 s");
+            }
+        }
+
+        Assert.True(rejected > 250, $"{rejected} of 300 rejected");
+    }
+
+    private static byte[] Pack(string recipe, string version) =>
+        ArtifactWriter.Pack(ModelCompressor.Compress(version == "v1" ? V1 : V2, Recipe.Parse(recipe)));
+}

@@ -1,0 +1,98 @@
+using FleetQuant.Observability.Tests.Support;
+using Xunit.Abstractions;
+
+namespace FleetQuant.Observability.Tests;
+
+/// <summary>
+/// The dashboards against a real Prometheus scraping a real all-in-one host after two rollouts: every panel's PromQL
+/// must parse and return data, and the bandwidth numbers must equal what the rollouts actually sent.
+/// </summary>
+public sealed class DashboardQueryTests(ObservedFleet fleet, ITestOutputHelper output) : IClassFixture<ObservedFleet>
+{
+    [Fact]
+    public async Task EveryDashboardQuery_ParsesAndReturnsData()
+    {
+        var failures = new List<string>();
+        var evaluated = 0;
+        foreach (var dashboard in GrafanaDashboard.LoadAll())
+        {
+            foreach (var (panel, refId, expression) in dashboard.Queries())
+            {
+                evaluated++;
+                try
+                {
+                    var result = await fleet.Prometheus.QueryAsync(expression);
+                    if (result.Samples.Count == 0)
+                    {
+                        failures.Add($"{dashboard.File} / {panel} / {refId}: no data for `{expression}`");
+                    }
+                }
+                catch (InvalidOperationException ex)
+                {
+                    failures.Add($"{dashboard.File} / {panel} / {refId}: {ex.Message}");
+                }
+            }
+        }
+        var scrape = await fleet.Prometheus.QueryAsync("""max_over_time(scrape_duration_seconds{job="fleetquant"}[5m])""");
+        var series = await fleet.Prometheus.QueryAsync("""scrape_samples_scraped{job="fleetquant"}""");
+        output.WriteLine($"{evaluated} dashboard queries evaluated, {failures.Count} failed; slowest scrape {scrape.Single() * 1000:0.0} ms, {series.Single():0} samples per scrape");
+        Assert.True(evaluated >= 40, $"only {evaluated} dashboard queries found");
+        Assert.True(failures.Count == 0, $"{failures.Count} of {evaluated} dashboard queries failed:\n" + string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task BandwidthSaved_InPromQL_EqualsWhatTheRolloutsSent()
+    {
+        var sent = (await fleet.Prometheus.QueryAsync("sum(fleetquant_update_sent_bytes_total)")).Single();
+        var baseline = (await fleet.Prometheus.QueryAsync("sum(fleetquant_update_baseline_bytes_total)")).Single();
+        var saved = (await fleet.Prometheus.QueryAsync("sum(fleetquant_update_baseline_bytes_total) - sum(fleetquant_update_sent_bytes_total)")).Single();
+        var ratio = (await fleet.Prometheus.QueryAsync("sum(fleetquant_update_baseline_bytes_total) / sum(fleetquant_update_sent_bytes_total)")).Single();
+
+        output.WriteLine($"{fleet.Updates} updates: sent {sent:0} bytes, FP32 baseline {baseline:0} bytes, saved {saved:0} bytes, ratio {ratio:0.00}x");
+        Assert.Equal(fleet.SentBytes, (long)sent);
+        Assert.Equal(fleet.BaselineBytes, (long)baseline);
+        Assert.Equal(fleet.BaselineBytes - fleet.SentBytes, (long)saved);
+        Assert.Equal((double)fleet.BaselineBytes / fleet.SentBytes, ratio, 6);
+        Assert.True(ratio > 1, $"the rollouts should have cost less than FP32 downloads; ratio {ratio:0.00}");
+    }
+
+    [Fact]
+    public async Task UpdatesByTransfer_SeparateFullV1FromDeltaV2()
+    {
+        var byTransfer = await fleet.Prometheus.QueryAsync("""sum by (transfer) (fleetquant_updates_total{result="succeeded"})""");
+        var counts = byTransfer.Samples.ToDictionary(s => s.Labels["transfer"], s => s.Value);
+
+        Assert.Equal(fleet.Updates / 2, counts.GetValueOrDefault("full"));
+        Assert.Equal(fleet.Updates / 2, counts.GetValueOrDefault("delta"));
+    }
+
+    [Fact]
+    public async Task FleetGauge_CountsEveryDeviceUpToDateOnV2()
+    {
+        var byState = await fleet.Prometheus.QueryAsync("sum by (state) (fleetquant_fleet_devices)");
+
+        var sample = Assert.Single(byState.Samples);
+        Assert.Equal("up_to_date", sample.Labels["state"]);
+        Assert.Equal(3, sample.Value);
+    }
+
+    [Fact]
+    public async Task RolloutGauges_ReportCompletedRolloutsWithEveryDeviceSucceeded()
+    {
+        var succeeded = await fleet.Prometheus.QueryAsync("""fleetquant_rollout_devices{status="succeeded"}""");
+        var completed = await fleet.Prometheus.QueryAsync("""fleetquant_rollout_state{state="completed"} == 1""");
+
+        Assert.Equal(["obs-ro-v1", "obs-ro-v2"], succeeded.Samples.Select(s => s.Labels["rollout"]).Order());
+        Assert.All(succeeded.Samples, s => Assert.Equal(3, s.Value));
+        Assert.Equal(2, completed.Samples.Count);
+    }
+
+    [Fact]
+    public async Task MetricsEndpoint_CarriesNoDeviceIds()
+    {
+        var text = await fleet.Host.Anonymous.GetStringAsync("/metrics");
+
+        Assert.Contains("fleetquant_update_sent_bytes_total", text);
+        Assert.DoesNotContain("obs-dev-", text);
+    }
+}
