@@ -55,6 +55,22 @@ public sealed class RolloutGrainTests(FleetClusterFixture fleet) : IClassFixture
     }
 
     [Fact]
+    public async Task WaveSettledBelowSuccessThreshold_Pauses_AndResumeAcceptsIt()
+    {
+        var ids = await ProvisionSuiteAsync("short", 4);
+        var rollout = await StartAsync("short", [WaveSpec.PercentOf(100)], success: 1.0, failure: 0.5, onFailure: FailureAction.Pause);
+
+        await SucceedAsync(ids[..3]);
+        await FailAsync(ids[3..]);
+        var paused = await WaitForAsync(rollout, v => v.State == RolloutState.Paused);
+
+        Assert.Contains("3 of 4 devices updated", paused.Reason);
+        var resumed = await rollout.Resume();
+        Assert.Equal(RolloutState.Completed, resumed.State);
+        Assert.Contains("accepted below its success threshold", resumed.Reason);
+    }
+
+    [Fact]
     public async Task Failures_OverThreshold_AbortWhenConfigured_AndStopDispatching()
     {
         var ids = await ProvisionSuiteAsync("abort", 6);

@@ -1,3 +1,4 @@
+using FleetQuant.Compression.Artifacts;
 using System.CommandLine;
 using FleetQuant.Cli.Output;
 using FleetQuant.Compression.Evaluation;
@@ -36,7 +37,7 @@ public static class CompressCommand
             var outPath = parse.GetValue(output)!;
             OnnxModelFile.Save(compressed.Model, outPath);
             var result = new CompressResult(parsed.Id, outPath, OnnxModelFile.Serialize(source).LongLength, bytes.LongLength,
-                InterimWireSize.Measure(compressed), compressed.Notes);
+                ArtifactWriter.Pack(compressed).LongLength, compressed.Notes);
             if (parse.GetValue(json))
             {
                 Console.Out.WriteLine(CliJson.Serialize(result));
@@ -65,7 +66,7 @@ public static class CompressCommand
     private static void Print(CompressResult result)
     {
         Consoles.Out.MarkupLine($"recipe [bold]{Markup.Escape(result.Recipe)}[/] → {Markup.Escape(result.Out)}");
-        Consoles.Out.MarkupLine($"ONNX {result.SourceOnnxBytes:N0} B → {result.OnnxBytes:N0} B; wire bytes (encoded + zstd-19): [bold]{result.WireBytes:N0}[/] ({Consoles.Number((double)result.SourceOnnxBytes / Math.Max(1, result.WireBytes), "0.0")}x smaller than the FP32 ONNX)");
+        Consoles.Out.MarkupLine($"ONNX {result.SourceOnnxBytes:N0} B → {result.OnnxBytes:N0} B; wire bytes (artifact): [bold]{result.WireBytes:N0}[/] ({Consoles.Number((double)result.SourceOnnxBytes / Math.Max(1, result.WireBytes), "0.0")}x smaller than the FP32 ONNX)");
         var table = new Table().AddColumn("tensor").AddColumn("action").AddColumn("detail");
         foreach (var note in result.Tensors)
         {

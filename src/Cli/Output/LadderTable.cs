@@ -49,6 +49,6 @@ public static class LadderTable
         {
             Consoles.Out.MarkupLine($"[red]{Markup.Escape(failed.Id)} failed:[/] {Markup.Escape(failed.Error!)}");
         }
-        Consoles.Out.MarkupLine($"[dim]{Markup.Escape(ladder.Metric)}; wire bytes = encoded tensors + graph skeleton, zstd-19; vs FP32 = FP32 ONNX bytes / wire bytes; * = Pareto front (wire bytes vs {metric})[/]");
+        Consoles.Out.MarkupLine($"[dim]{Markup.Escape(ladder.Metric)}; wire bytes = artifact (container) bytes; vs FP32 = FP32 ONNX bytes / wire bytes; * = Pareto front (wire bytes vs {metric})[/]");
     }
 }

@@ -97,12 +97,10 @@ internal static class StreamCoder
         {
             return best;
         }
-        (StreamCodec Codec, byte[] Data) fast = (StreamCodec.Rans, Encode(symbols, bits, StreamCodec.Rans));
-        if (bits <= RansOrder1Coder.MaxBits && Encode(symbols, bits, StreamCodec.RansOrder1) is var order1 && order1.Length < fast.Data.Length)
-        {
-            fast = (StreamCodec.RansOrder1, order1);
-        }
-        return fast.Data.Length <= best.Data.Length * RansSlack && fast.Data.Length < PackedLength(symbols.Length, bits) ? fast : best;
+        // Order-1 rANS is kept only when smallest outright: its per-context tables can cost more than 1 % on short
+        // or 2-bit streams, and artifacts must not grow for decode speed.
+        var rans = Encode(symbols, bits, StreamCodec.Rans);
+        return rans.Length <= best.Data.Length * RansSlack && rans.Length < PackedLength(symbols.Length, bits) ? (StreamCodec.Rans, rans) : best;
     }
 
     /// <summary>
@@ -172,7 +170,10 @@ internal static class StreamCoder
             return (Order0Bits(counts, symbols.Length), double.MaxValue, SmallCount(counts, bits));
         }
         var contexts = bits == 1 ? 256 : alphabet;
-        var pairs = new int[contexts * alphabet];
+        // 256 KiB for 8-bit symbols: rented, so each long stream does not put a fresh array on the large-object heap.
+        var rented = ArrayPool<int>.Shared.Rent(contexts * alphabet);
+        var pairs = rented.AsSpan(0, contexts * alphabet);
+        pairs.Clear();
         var history = 0;
         foreach (var s in symbols)
         {
@@ -183,7 +184,7 @@ internal static class StreamCoder
         double order1Bits = 0;
         for (var c = 0; c < contexts; c++)
         {
-            var row = pairs.AsSpan(c * alphabet, alphabet);
+            var row = pairs.Slice(c * alphabet, alphabet);
             var rowTotal = 0;
             foreach (var n in row)
             {
@@ -197,6 +198,7 @@ internal static class StreamCoder
                 order1Bits += row[v] == 0 ? 0 : row[v] * Math.Log2((double)rowTotal / row[v]) + bits;
             }
         }
+        ArrayPool<int>.Shared.Return(rented);
         return (Order0Bits(totals, symbols.Length), order1Bits, SmallCount(totals, bits));
     }
 

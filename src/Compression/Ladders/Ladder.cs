@@ -46,6 +46,9 @@ public sealed record Ladder(string Metric, LadderBaseline Baseline, IReadOnlyLis
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>How many samples each accuracy was measured on; the planner treats differences within sampling noise as ties.</summary>
+    public int? EvalSamples { get; init; }
+
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     public static Ladder FromJson(string json)

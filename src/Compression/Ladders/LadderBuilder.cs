@@ -1,3 +1,4 @@
+using FleetQuant.Compression.Artifacts;
 using FleetQuant.Compression.Evaluation;
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Pipeline;
@@ -46,7 +47,7 @@ public sealed class LadderBuilder(ModelEvaluator evaluator)
         progress?.Report(new LadderProgress("done", total, total));
 
         var metric = labels is null ? Ladder.AgreementMetric : Ladder.AccuracyMetric;
-        return new Ladder(metric, baseline, ParetoFront.Mark(entries));
+        return new Ladder(metric, baseline, ParetoFront.Mark(entries)) { EvalSamples = set.Count };
     }
 
     private LadderEntry MeasureMixed(Measurement context, long fp32OnnxBytes, IProgress<LadderProgress>? progress, CancellationToken cancellationToken)
@@ -63,7 +64,7 @@ public sealed class LadderBuilder(ModelEvaluator evaluator)
     private LadderEntry Measure(Measurement context, Recipe recipe)
     {
         var compressed = ModelCompressor.Compress(context.Model, recipe, context.Calibration);
-        var wireBytes = InterimWireSize.Measure(compressed);
+        var wireBytes = ArtifactWriter.Pack(compressed).LongLength;
         var bytes = OnnxModelFile.Serialize(compressed.Model);
         var outputs = evaluator.Outputs(bytes, context.Set);
         var fidelity = Fidelity.Compare(outputs, context.Reference);

@@ -1,3 +1,4 @@
+using FleetQuant.Compression.Artifacts;
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
@@ -24,7 +25,7 @@ public static class MixedPrecisionPlanner
     public static MixedPrecisionPlan Plan(ModelProto model, SensitivityReport report, RecipeStep low, RecipeStep high, long budgetBytes)
     {
         var allLow = Recipe.Create([low]);
-        var lowBytes = InterimWireSize.Measure(ModelCompressor.Compress(model, allLow));
+        var lowBytes = ArtifactWriter.Pack(ModelCompressor.Compress(model, allLow)).LongLength;
         if (lowBytes > budgetBytes)
         {
             return new MixedPrecisionPlan(allLow, budgetBytes, lowBytes, []);
@@ -43,7 +44,7 @@ public static class MixedPrecisionPlanner
         while (true)
         {
             var recipe = Recipe.Create([low], raised.ToDictionary(l => l, _ => (RecipeStep?)high));
-            var bytes = raised.Count == 0 ? lowBytes : InterimWireSize.Measure(ModelCompressor.Compress(model, recipe));
+            var bytes = raised.Count == 0 ? lowBytes : ArtifactWriter.Pack(ModelCompressor.Compress(model, recipe)).LongLength;
             if (bytes <= budgetBytes || raised.Count == 0)
             {
                 return new MixedPrecisionPlan(recipe, budgetBytes, bytes, raised);

@@ -16,6 +16,7 @@ internal static class PlanReason
         IReadOnlyList<PlanConstraint> constraints,
         PlanningLimits limits,
         PlanPolicy policy,
+        double tolerance,
         string arch,
         CurrentModel? current)
     {
@@ -32,7 +33,7 @@ internal static class PlanReason
         }
         else
         {
-            text.Append($"{chosen.Entry.Id}: {score}, within {Points(policy.AccuracyTolerance)} of the most accurate that {fits} ")
+            text.Append($"{chosen.Entry.Id}: {score}, within {Points(tolerance)} of the most accurate that {fits} ")
                 .Append($"({best.Entry.Id}, {Percent(best.Entry.Accuracy)}) and {Advantage(chosen, best, limits, arch)}");
         }
 

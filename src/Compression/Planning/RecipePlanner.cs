@@ -38,21 +38,37 @@ public static class RecipePlanner
             survivors = passing;
         }
 
-        var chosen = Choose(survivors, policy, limits);
+        var tolerance = TieTolerance(policy, ladder, survivors.Max(c => c.Entry.Accuracy));
+        var chosen = Choose(survivors, tolerance, limits);
         return new Plan
         {
             Recipe = chosen.Entry.Id,
             Transfer = chosen.Transfer,
             Bytes = chosen.TransferBytes,
             Seconds = Math.Round(chosen.Seconds, 2),
-            Reason = PlanReason.For(chosen, survivors, candidates, constraints, limits, policy, profile.Arch, current),
+            Reason = PlanReason.For(chosen, survivors, candidates, constraints, limits, policy, tolerance, profile.Arch, current),
         };
     }
 
-    private static PlanCandidate Choose(List<PlanCandidate> feasible, PlanPolicy policy, PlanningLimits limits)
+    /// <summary>
+    /// Accuracy differences smaller than this are ties: the policy's tolerance, or the standard error of the difference of
+    /// two accuracies measured on the ladder's samples (√(2p(1−p)/n)) when that is larger — on 1,000 samples a 1-pt
+    /// "gain" is noise and must not decide a fleet's recipe.
+    /// </summary>
+    public static double TieTolerance(PlanPolicy policy, Ladder ladder, double bestAccuracy)
+    {
+        if (ladder.EvalSamples is not > 0)
+        {
+            return policy.AccuracyTolerance;
+        }
+        var p = Math.Clamp(bestAccuracy, 0, 1);
+        return Math.Max(policy.AccuracyTolerance, Math.Sqrt(2 * p * (1 - p) / ladder.EvalSamples.Value));
+    }
+
+    private static PlanCandidate Choose(List<PlanCandidate> feasible, double tolerance, PlanningLimits limits)
     {
         var best = feasible.Max(c => c.Entry.Accuracy);
-        var equallyAccurate = feasible.Where(c => c.Entry.Accuracy >= best - policy.AccuracyTolerance - Epsilon).ToList();
+        var equallyAccurate = feasible.Where(c => c.Entry.Accuracy >= best - tolerance - Epsilon).ToList();
         var known = equallyAccurate.Where(c => c.Entry.LatencyMs > 0).ToList();
         var fastest = known.Count > 0 ? known.Min(c => c.Entry.LatencyMs) : 0;
 

@@ -74,4 +74,5 @@ public sealed record LadderRung(
 public sealed record LadderInfo(
     [property: Id(0)] string Metric,
     [property: Id(1)] LadderBaselineInfo Baseline,
-    [property: Id(2)] IReadOnlyList<LadderRung> Rungs);
+    [property: Id(2)] IReadOnlyList<LadderRung> Rungs,
+    [property: Id(3)] int? EvalSamples = null);

@@ -52,11 +52,15 @@ internal static class LibraryMapping
             RecipeJson = r.RecipeJson,
             Cosine = r.Cosine,
             Error = r.Error,
-        }).ToList());
+        }).ToList())
+    {
+        EvalSamples = l.EvalSamples,
+    };
 
     public static LadderInfo FromLibrary(Ladder l) => new(
         l.Metric,
         new LadderBaselineInfo(l.Baseline.WireBytes, l.Baseline.RuntimeBytes, l.Baseline.Accuracy, l.Baseline.LatencyMs),
         l.Recipes.Select(r => new LadderRung(r.Id, r.WeightBits, r.PruneRatio, r.WireBytes, r.RuntimeBytes, r.Accuracy, r.AccuracyDrop,
-            r.LatencyMs, r.Pareto, r.RecipeJson, r.Cosine, r.Error)).ToList());
+            r.LatencyMs, r.Pareto, r.RecipeJson, r.Cosine, r.Error)).ToList(),
+        l.EvalSamples);
 }

@@ -104,6 +104,11 @@ public sealed class RolloutGrain(
     {
         if (S.State == RolloutState.Paused)
         {
+            // Resuming a rollout paused on a short wave is the operator's decision to accept that wave.
+            if (Wave(S.CurrentWave) is { Settled: true } wave && S.Spec is { } spec && !wave.MetSuccess(spec.SuccessThreshold))
+            {
+                S.AcceptedShortWave = S.CurrentWave;
+            }
             S.State = RolloutState.Running;
             S.Reason = null;
             S.BudgetRefilledAt = clock.UtcNow;
@@ -183,9 +188,17 @@ public sealed class RolloutGrain(
                 break;
             }
             var wave = Wave(S.CurrentWave);
-            if (!wave.MetSuccess(spec.SuccessThreshold))
+            if (!wave.MetSuccess(spec.SuccessThreshold) && S.AcceptedShortWave != S.CurrentWave)
             {
                 S.Hold = budgetHold;
+                if (wave.Settled && budgetHold is null)
+                {
+                    // Every device has answered and the wave still falls short: waiting cannot help, so ask the operator.
+                    S.State = RolloutState.Paused;
+                    S.Reason = $"paused: wave {S.CurrentWave + 1} finished with {wave.Succeeded} of {wave.Eligible} devices updated, below the "
+                        + $"{spec.SuccessThreshold:P0} success threshold; resume to continue past it, or roll back";
+                    _dirty = true;
+                }
                 break;
             }
             if (S.WaveSucceededAt is null)
@@ -205,7 +218,9 @@ public sealed class RolloutGrain(
             if (S.CurrentWave == S.WaveEnds.Count)
             {
                 S.State = RolloutState.Completed;
-                S.Reason = "every wave met its success threshold";
+                S.Reason = S.AcceptedShortWave is { } accepted
+                    ? $"completed; wave {accepted + 1} was accepted below its success threshold by the operator"
+                    : "every wave met its success threshold";
                 await StopDrivingAsync();
             }
         }

@@ -58,6 +58,10 @@ public sealed class RolloutGrainState
     /// <summary>Mean telemetry of devices on the previous version, kept for the last wave when none remain.</summary>
     [Id(14)]
     public HealthSample? Baseline { get; set; }
+
+    /// <summary>A wave that finished below its success threshold and that the operator resumed past.</summary>
+    [Id(15)]
+    public int? AcceptedShortWave { get; set; }
 }
 
 /// <summary>Mean p95 latency and confidence over a sample of devices.</summary>

@@ -68,4 +68,7 @@ internal sealed class WaveCounts
     }
 
     public bool MetSuccess(double threshold) => Eligible == 0 || (double)Succeeded / Eligible >= threshold;
+
+    /// <summary>Every device of the wave has an outcome: nothing more can change its counts.</summary>
+    public bool Settled => Succeeded + Failed + Unfit == Total;
 }

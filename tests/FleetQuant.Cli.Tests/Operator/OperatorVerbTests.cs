@@ -37,22 +37,26 @@ public sealed class OperatorVerbTests(OperatorServerFixture fixture) : IClassFix
     {
         await PushReadyModelAsync("cli-ro");
         await fixture.ProvisionAsync("cli-ro-dev-1", "pi4", "ro-lab");
+        await fixture.ProvisionAsync("cli-ro-dev-2", "pi4", "ro-lab");
 
-        // The device never says hello (no agent runs), so its placeholder profile is unfit; a failure threshold of 1
-        // keeps that from pausing the rollout before the operator does.
-        var created = await Run("rollouts", "create", "--model", "cli-ro", "--version", "1", "--id", "cli-ro-1", "--device", "cli-ro-dev-1", "--wave", "1",
-            "--failure-threshold", "1", "--json");
+        // No agent runs, so neither device ever says hello and its assignment fails. A failure threshold of 1 keeps
+        // failures from pausing the rollout; the first wave still ends below its success threshold, and the rollout
+        // pauses itself to ask the operator instead of waiting forever.
+        var created = await Run("rollouts", "create", "--model", "cli-ro", "--version", "1", "--id", "cli-ro-1",
+            "--device", "cli-ro-dev-1", "--device", "cli-ro-dev-2", "--wave", "1", "--wave", "100%", "--failure-threshold", "1", "--json");
         AssertSucceeded(created);
-        Assert.Equal("Running", State(created.StdOut));
+        Assert.Equal("Paused", State(created.StdOut));
+        Assert.Contains("success threshold; resume to continue past it", created.StdOut);
 
         var paused = await Run("rollouts", "pause", "cli-ro-1", "--reason", "checking dashboards", "--json");
         AssertSucceeded(paused);
         Assert.Equal("Paused", State(paused.StdOut));
-        Assert.Contains("checking dashboards", paused.StdOut);
 
-        var resumed = await Run("rollouts", "resume", "cli-ro-1");
+        // Resuming accepts the short first wave; the second wave falls short too and pauses again.
+        var resumed = await Run("rollouts", "resume", "cli-ro-1", "--json");
         AssertSucceeded(resumed);
-        Assert.Contains("running", resumed.StdOut);
+        Assert.Equal("Paused", State(resumed.StdOut));
+        Assert.Contains("wave 2 finished", resumed.StdOut);
 
         AssertSucceeded(await Run("rollouts", "abort", "cli-ro-1", "--reason", "wrong model"));
         var status = await Run("rollouts", "status", "cli-ro-1");

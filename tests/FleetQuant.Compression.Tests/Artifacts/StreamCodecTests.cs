@@ -82,4 +82,41 @@ public sealed class StreamCodecTests
         Assert.True(data.Length < StreamCoder.Encode(symbols, 8, StreamCodec.RangeOrder1).Length);
         Assert.Equal(symbols, StreamCoder.DecodeAll(codec, data, symbols.Length, 8, workspace));
     }
+
+    [Theory]
+    [MemberData(nameof(Codecs))]
+    public void Decode_MutatedStreams_FailWithArtifactExceptionOrGiveTheDeclaredSymbols(int codecValue, int bits)
+    {
+        var codec = (StreamCodec)codecValue;
+        var random = new Random(codecValue * 10 + bits);
+        var symbols = Enumerable.Range(0, 3000).Select(i => (byte)((i / 100 % 3 == 0 ? random.Next(3) : random.Next(1 << bits)) & ((1 << bits) - 1))).ToArray();
+        var data = StreamCoder.Encode(symbols, bits, codec);
+        using var workspace = new DecodeWorkspace();
+        var decoded = 0;
+
+        for (var i = 0; i < 300; i++)
+        {
+            var mutated = data.ToArray();
+            mutated[random.Next(mutated.Length)] ^= (byte)(1 << random.Next(8));
+            var cut = random.Next(4) == 0 ? mutated[..random.Next(mutated.Length)] : mutated;
+            try
+            {
+                var bulk = StreamCoder.DecodeAll(codec, cut, symbols.Length, bits, workspace);
+                workspace.ReleaseAll();
+                var reader = StreamCoder.OpenReader(codec, cut, symbols.Length, bits, workspace);
+                var streamed = symbols.Select(_ => (byte)reader.Next()).ToArray();
+                reader.Finish();
+                Assert.Equal(bulk, streamed);
+                Assert.All(bulk, s => Assert.True(s >> bits == 0));
+                decoded++;
+            }
+            catch (ArtifactException)
+            {
+            }
+            workspace.ReleaseAll();
+        }
+
+        Assert.True(decoded < 300, "no mutation was ever noticed");
+    }
 }
+

@@ -1,3 +1,4 @@
+using FleetQuant.Compression.Artifacts;
 using FleetQuant.Compression.Data;
 using FleetQuant.Compression.Evaluation;
 using FleetQuant.Compression.Ladders;
@@ -47,14 +48,14 @@ public sealed class MixedPrecisionTests
         var low = Recipe.ParseStep("q2b32a");
         var high = Recipe.ParseStep("q8cs");
         var report = new SensitivityAnalyzer(Evaluator).Analyze(model, inputs, [SensitivitySetting.Quantize(low), SensitivitySetting.Quantize(high)]);
-        var lowBytes = InterimWireSize.Measure(ModelCompressor.Compress(model, Recipe.Create([low])));
-        var highBytes = InterimWireSize.Measure(ModelCompressor.Compress(model, Recipe.Create([high])));
+        var lowBytes = ArtifactWriter.Pack(ModelCompressor.Compress(model, Recipe.Create([low]))).LongLength;
+        var highBytes = ArtifactWriter.Pack(ModelCompressor.Compress(model, Recipe.Create([high]))).LongLength;
         var budget = (lowBytes + highBytes) / 2;
 
         var plan = MixedPrecisionPlanner.Plan(model, report, low, high, budget);
 
         Assert.True(plan.FitsBudget, $"{plan.WireBytes} > {budget}");
-        Assert.Equal(plan.WireBytes, InterimWireSize.Measure(ModelCompressor.Compress(model, plan.Recipe)));
+        Assert.Equal(plan.WireBytes, ArtifactWriter.Pack(ModelCompressor.Compress(model, plan.Recipe)).LongLength);
         Assert.NotEmpty(plan.RaisedLayers);
         Assert.All(plan.RaisedLayers, l => Assert.Equal(high, plan.Recipe.LayerOverrides[l]));
         Assert.Equal(plan.Recipe, Recipe.FromJson(plan.Recipe.ToJson()));
