@@ -94,11 +94,11 @@ public sealed class FleetRolloutTests(FleetHost host, ITestOutputHelper output)
             Assert.Equal(transfer, plan.Transfer);
             Assert.Equal(view.Desired.ArtifactHash, device.Runtime.State.Current!.ArtifactSha256);
             Assert.Equal(plan.RecipeId, device.Runtime.State.Current.RecipeId);
-            // The plan prices a full transfer by the ladder's wire-size estimate, which the built artifact never exceeds
-            // (FP32: 874,786 planned vs 785,154 built), so the plan's transfer-time limit holds for what really moves.
             Assert.InRange(view.Desired.TransferBytes, 1, plan.Bytes);
             if (transfer == TransferMode.Full)
             {
+                // The ladder measures the artifact container itself, so a full transfer costs exactly what was planned.
+                Assert.Equal(plan.Bytes, view.Desired.ArtifactBytes);
                 Assert.Equal(view.Desired.ArtifactBytes, device.BytesDownloaded);
             }
             results.Add((device, view));

@@ -65,10 +65,9 @@ public sealed class ModelEvaluator(EvaluatorOptions? options = null)
     }
 
     /// <summary>
-    /// Bytes of resident memory that loading the model into ONNX Runtime (CPU arena off) and running one sample
-    /// adds to the process at its peak: VmHWM after minus VmRSS before, with the peak reset through
-    /// /proc/self/clear_refs; the median of <see cref="EvaluatorOptions.MemoryRepeats"/> loads. Where the peak
-    /// cannot be reset it falls back to the resident growth while the session is still open.
+    /// Bytes of memory ONNX Runtime holds for the model once loaded (CPU arena off) and run on one sample: the native
+    /// heap the open session adds, exact with glibc (<c>mallinfo2</c>), the resident-set growth elsewhere; the median
+    /// of <see cref="EvaluatorOptions.MemoryRepeats"/> loads.
     /// </summary>
     public long RuntimeBytes(byte[] model, EvalSet set) => RuntimeMemoryMeter.Measure(model, set, _options.MemoryRepeats);
 

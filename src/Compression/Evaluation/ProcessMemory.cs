@@ -4,46 +4,41 @@ using System.Runtime.InteropServices;
 namespace FleetQuant.Compression.Evaluation;
 
 /// <summary>
-/// The process's resident memory as Linux reports it in /proc/self/status (VmRSS now, VmHWM the peak since the
-/// last reset), and the two things that make a peak measurable: resetting VmHWM and returning freed heap to the OS.
+/// How much memory native code holds. With glibc it is the exact heap in use (<c>mallinfo2</c>: bytes in allocated
+/// chunks plus mmapped blocks, over every arena), which ignores the managed heap and does not depend on freed pages
+/// being reused or returned to the OS. Elsewhere it is the resident set (VmRSS), a noisier stand-in.
 /// </summary>
 internal static partial class ProcessMemory
 {
     private const string StatusPath = "/proc/self/status";
-    private const string ClearRefsPath = "/proc/self/clear_refs";
 
-    /// <summary>True when VmHWM can be reset (Linux with a writable /proc/self/clear_refs).</summary>
-    public static bool CanMeasurePeak { get; } = ProbePeakReset();
+    /// <summary>True when <see cref="NativeBytes"/> reads the exact native heap rather than the resident set.</summary>
+    public static bool IsExact { get; } = ProbeMallInfo();
 
-    public static long ResidentBytes() => ReadStatusKb("VmRSS:") * 1024;
+    public static long NativeBytes() => IsExact ? HeapInUse() : ReadStatusKb("VmRSS:") * 1024;
 
-    public static long PeakResidentBytes() => ReadStatusKb("VmHWM:") * 1024;
+    private static long HeapInUse()
+    {
+        var info = MallInfo2();
+        return (long)(info.AllocatedChunkBytes + info.MmappedBytes);
+    }
 
-    /// <summary>Writing 5 to clear_refs resets the peak resident set size to the current one.</summary>
-    public static void ResetPeak() => File.WriteAllText(ClearRefsPath, "5");
-
-    /// <summary>
-    /// Gives freed native heap back to the OS; otherwise a new session reuses memory an old one freed and its
-    /// own use never shows in the peak.
-    /// </summary>
-    public static void TrimNativeHeap()
+    private static bool ProbeMallInfo()
     {
         if (!OperatingSystem.IsLinux())
         {
-            return;
+            return false;
         }
         try
         {
-            _ = MallocTrim(0);
+            return HeapInUse() > 0;
         }
         catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
         {
-            // Not glibc (e.g. musl): nothing to trim.
+            // Not glibc 2.33+ (e.g. musl): fall back to the resident set.
+            return false;
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "malloc_trim")]
-    private static partial int MallocTrim(nuint pad);
 
     private static long ReadStatusKb(string key)
     {
@@ -59,20 +54,22 @@ internal static partial class ProcessMemory
         throw new InvalidOperationException($"{StatusPath} has no {key} line");
     }
 
-    private static bool ProbePeakReset()
+    [LibraryImport("libc", EntryPoint = "mallinfo2")]
+    private static partial MallInfo MallInfo2();
+
+    /// <summary>glibc's <c>struct mallinfo2</c>; field order is the ABI.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly struct MallInfo
     {
-        if (!OperatingSystem.IsLinux() || !File.Exists(StatusPath))
-        {
-            return false;
-        }
-        try
-        {
-            ResetPeak();
-            return PeakResidentBytes() > 0;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or FormatException)
-        {
-            return false;
-        }
+        public readonly nuint Arena;
+        public readonly nuint FreeChunks;
+        public readonly nuint FastBins;
+        public readonly nuint MmappedBlocks;
+        public readonly nuint MmappedBytes;
+        public readonly nuint Unused;
+        public readonly nuint FastBinBytes;
+        public readonly nuint AllocatedChunkBytes;
+        public readonly nuint FreeChunkBytes;
+        public readonly nuint TopReleasable;
     }
 }

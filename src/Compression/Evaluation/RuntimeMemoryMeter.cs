@@ -3,8 +3,9 @@ using Microsoft.ML.OnnxRuntime;
 namespace FleetQuant.Compression.Evaluation;
 
 /// <summary>
-/// Measures the resident memory ONNX Runtime takes to load a model and run it once. The measurement is
-/// process-wide, so measurements are serialised and ONNX Runtime's one-off process setup is paid beforehand.
+/// Measures the memory ONNX Runtime holds for a model once it is loaded and has run one sample: the native heap
+/// grown by the open session (see <see cref="ProcessMemory"/>). The heap is process-wide, so measurements are
+/// serialised and ONNX Runtime's one-off process setup is paid beforehand.
 /// </summary>
 internal static class RuntimeMemoryMeter
 {
@@ -29,21 +30,11 @@ internal static class RuntimeMemoryMeter
     {
         using var options = Options();
         var values = ModelEvaluator.OneRun(set, FirstRunInput(model, set));
-        SettleHeap();
-        var before = ProcessMemory.ResidentBytes();
-        if (ProcessMemory.CanMeasurePeak)
-        {
-            ProcessMemory.ResetPeak();
-            using (var session = ModelEvaluator.Open(model, options))
-            {
-                RunOnce(session, set, values);
-            }
-            return Math.Max(0, ProcessMemory.PeakResidentBytes() - before);
-        }
-
-        using var open = ModelEvaluator.Open(model, options);
-        RunOnce(open, set, values);
-        return Math.Max(0, ProcessMemory.ResidentBytes() - before);
+        SettleManagedHeap();
+        var before = ProcessMemory.NativeBytes();
+        using var session = ModelEvaluator.Open(model, options);
+        RunOnce(session, set, values);
+        return Math.Max(0, ProcessMemory.NativeBytes() - before);
     }
 
     private static void RunOnce(InferenceSession session, EvalSet set, float[] values)
@@ -69,12 +60,12 @@ internal static class RuntimeMemoryMeter
         return options;
     }
 
-    private static void SettleHeap()
+    /// <summary>Finalizes sessions and values dropped earlier so their native memory is freed before the baseline.</summary>
+    private static void SettleManagedHeap()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        ProcessMemory.TrimNativeHeap();
     }
 
     /// <summary>Loads the native library and its global state once on a tiny model, so no measurement pays for it.</summary>
