@@ -35,6 +35,7 @@ public sealed class ModelEvaluator(EvaluatorOptions? options = null)
     /// <summary>The first output of the model for every sample, flattened per sample, run in batches.</summary>
     public IReadOnlyList<float[]> Outputs(byte[] model, EvalSet set)
     {
+        using var shared = RuntimeMemoryMeter.Share();
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = _options.BatchThreads };
         using var session = Open(model, sessionOptions);
         var input = ModelInput.Of(session, set);
@@ -74,6 +75,7 @@ public sealed class ModelEvaluator(EvaluatorOptions? options = null)
     /// <summary>Median wall time in milliseconds of single-sample runs on one intra-op thread, after warm-up.</summary>
     public double LatencyMs(byte[] model, EvalSet set)
     {
+        using var shared = RuntimeMemoryMeter.Share();
         using var sessionOptions = SingleThreaded();
         using var session = Open(model, sessionOptions);
         var input = ModelInput.Of(session, set);
@@ -97,6 +99,7 @@ public sealed class ModelEvaluator(EvaluatorOptions? options = null)
     /// <summary>Loads the model in ONNX Runtime and runs one sample; throws <see cref="OnnxModelException"/> if it cannot.</summary>
     public void CheckRuns(byte[] model, EvalSet set)
     {
+        using var shared = RuntimeMemoryMeter.Share();
         using var sessionOptions = SingleThreaded();
         using var session = Open(model, sessionOptions);
         var input = ModelInput.Of(session, set);

@@ -4,26 +4,52 @@ namespace FleetQuant.Compression.Evaluation;
 
 /// <summary>
 /// Measures the memory ONNX Runtime holds for a model once it is loaded and has run one sample: the native heap
-/// grown by the open session (see <see cref="ProcessMemory"/>). The heap is process-wide, so measurements are
-/// serialised and ONNX Runtime's one-off process setup is paid beforehand.
+/// grown by the open session (see <see cref="ProcessMemory"/>). The heap is process-wide, so a measurement runs alone:
+/// the evaluator's other sessions wait for it (<see cref="Share"/>), and ONNX Runtime's one-off process setup is paid
+/// beforehand. Other native work in the process (a database, the runtime's JIT) can still move the number a little.
 /// </summary>
 internal static class RuntimeMemoryMeter
 {
-    private static readonly Lock Gate = new();
+    private static readonly ReaderWriterLockSlim Activity = new();
     private static bool _warmedUp;
+
+    /// <summary>Marks ONNX Runtime work that must not overlap a measurement; dispose to end it.</summary>
+    public static SharedUse Share()
+    {
+        Activity.EnterReadLock();
+        return new SharedUse();
+    }
 
     public static long Measure(byte[] model, EvalSet set, int repeats)
     {
-        lock (Gate)
+        Activity.EnterWriteLock();
+        try
         {
             WarmUp();
-            var samples = new double[Math.Max(1, repeats)];
-            for (var i = 0; i < samples.Length; i++)
+            var wanted = Math.Max(1, repeats);
+            var samples = new List<double>(wanted);
+            // A session always holds something; a sample at or below zero means other native work freed memory meanwhile.
+            for (var attempt = 0; attempt < 3 * wanted && samples.Count < wanted; attempt++)
             {
-                samples[i] = MeasureOnce(model, set);
+                if (MeasureOnce(model, set) is var bytes and > 0)
+                {
+                    samples.Add(bytes);
+                }
             }
-            return (long)ModelEvaluator.Median(samples);
+            return samples.Count > 0
+                ? (long)ModelEvaluator.Median([.. samples])
+                : throw new InvalidOperationException("runtime memory could not be measured: other native work in the process kept freeing memory during every attempt");
         }
+        finally
+        {
+            Activity.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Held while ONNX Runtime work that is not itself a measurement runs.</summary>
+    public readonly struct SharedUse : IDisposable
+    {
+        public void Dispose() => Activity.ExitReadLock();
     }
 
     private static long MeasureOnce(byte[] model, EvalSet set)
@@ -34,7 +60,7 @@ internal static class RuntimeMemoryMeter
         var before = ProcessMemory.NativeBytes();
         using var session = ModelEvaluator.Open(model, options);
         RunOnce(session, set, values);
-        return Math.Max(0, ProcessMemory.NativeBytes() - before);
+        return ProcessMemory.NativeBytes() - before;
     }
 
     private static void RunOnce(InferenceSession session, EvalSet set, float[] values)

@@ -49,6 +49,37 @@ public sealed class RuntimeBytesTests
         Assert.True(measured.Max() - measured.Min() < weightBytes / 10, $"measurements spread: {string.Join(", ", measured)}");
     }
 
+    [Fact]
+    public async Task RuntimeBytes_WhileAnotherThreadEvaluates_IsNotMovedByItsSessions()
+    {
+        // Another thread opening and dropping 13 MB sessions would add or remove whole models from the heap mid-measure.
+        var evaluator = new ModelEvaluator(new EvaluatorOptions { MemoryRepeats = 1 });
+        var inputs = GeneratedInputs.Create([784], 1, seed: 1);
+        var large = OnnxModelFile.Serialize(WideMlp(4096));
+        var small = OnnxModelFile.Serialize(TestModels.Mlp());
+        using var stop = new CancellationTokenSource();
+        var evaluations = 0;
+        var busy = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                evaluator.Outputs(large, inputs);
+                Interlocked.Increment(ref evaluations);
+            }
+        });
+
+        var measured = new List<long>();
+        for (var i = 0; i < 20; i++)
+        {
+            measured.Add(evaluator.RuntimeBytes(small, inputs));
+        }
+        await stop.CancelAsync();
+        await busy;
+
+        Assert.True(Volatile.Read(ref evaluations) > 0, "the other thread never evaluated");
+        Assert.All(measured, bytes => Assert.InRange(bytes, 1, 784L * 4096 * 4 / 4));
+    }
+
     private static void MakeManagedGarbage(int bytes)
     {
         var chunks = new List<byte[]>();
