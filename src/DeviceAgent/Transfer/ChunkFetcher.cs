@@ -26,9 +26,9 @@ public sealed class ChunkFetcher
     private readonly TokenBucket? _throttle;
     private readonly TimeProvider _clock;
     private readonly int _window;
-    private readonly TimeSpan _chunkTimeout;
+    private readonly RetransmitTimeout _timeout;
     private readonly Channel<ChunkFrame> _frames = Channel.CreateBounded<ChunkFrame>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
-    private readonly Dictionary<int, (DateTimeOffset Deadline, int Attempts)> _pending = [];
+    private readonly Dictionary<int, PendingChunk> _pending = [];
     private int _nextRequestId;
 
     public ChunkFetcher(
@@ -46,8 +46,10 @@ public sealed class ChunkFetcher
         _clock = clock;
         // Enough requests in flight to cover about half a second of link time, between 1 and 8.
         _window = (int)Math.Clamp(linkBitsPerSecond / 8 / 2 / Math.Max(1, transferObject.ChunkSize), 1, 8);
-        // A chunk may take its own transfer time several times over before we ask again.
-        _chunkTimeout = TimeSpan.FromSeconds(Math.Max(5, 4.0 * transferObject.ChunkSize * 8 / Math.Max(1, linkBitsPerSecond)));
+        // A chunk may take its own transfer time several times over (at least 5 s) before we ask again; a server
+        // measured to answer more slowly than that gets longer.
+        var chunkSeconds = transferObject.ChunkSize * 8.0 / Math.Max(1, linkBitsPerSecond);
+        _timeout = new RetransmitTimeout(TimeSpan.FromSeconds(Math.Max(5, 4 * chunkSeconds)), TimeSpan.FromMinutes(1));
     }
 
     /// <summary>How often verified progress is flushed and recorded; a reboot loses at most this much work.</summary>
@@ -88,9 +90,10 @@ public sealed class ChunkFetcher
             {
                 next = await FillWindowAsync(verified, count, next, cancellationToken);
                 var frame = await NextFrameAsync(cancellationToken);
-                timeouts += ExpireOverdue(count);
                 if (frame.ObjectSha256 != _object.Sha256 || frame.Offset % _object.ChunkSize != 0)
                 {
+                    // Nothing for this object was waiting to be read: whatever is past its deadline now is really overdue.
+                    timeouts += ExpireOverdue(count);
                     continue;
                 }
 
@@ -99,9 +102,14 @@ public sealed class ChunkFetcher
                 {
                     // Any answer for a chunk still missing will do, even one to an earlier attempt that came late
                     // (a loaded server): the chunk table verifies the bytes, not the request id.
-                    if (!_pending.Remove(index))
+                    if (!_pending.Remove(index, out var answered))
                     {
                         continue;
+                    }
+                    // Only an answer to the first request times a round trip; after a retry it could answer either (Karn).
+                    if (frame.RequestId == answered.FirstRequestId)
+                    {
+                        _timeout.Observe(_clock.GetUtcNow() - answered.FirstSentAt);
                     }
                 }
 
@@ -212,8 +220,9 @@ public sealed class ChunkFetcher
             RequestId = Interlocked.Increment(ref _nextRequestId),
         };
         // Each retry waits twice as long (up to a minute), so a slow server is not buried under repeated requests.
-        var backedOff = Math.Max(_chunkTimeout.Ticks, Math.Min(TimeSpan.FromMinutes(1).Ticks, _chunkTimeout.Ticks << Math.Min(attempt - 1, 8)));
-        _pending[index] = (_clock.GetUtcNow() + TimeSpan.FromTicks(backedOff), attempt);
+        var now = _clock.GetUtcNow();
+        var deadline = now + _timeout.ForAttempt(attempt);
+        _pending[index] = attempt == 1 ? new PendingChunk(deadline, attempt, request.RequestId, now) : _pending[index] with { Deadline = deadline, Attempts = attempt };
         return request;
     }
 
@@ -237,10 +246,16 @@ public sealed class ChunkFetcher
 
     private async Task<ChunkFrame> NextFrameAsync(CancellationToken cancellationToken)
     {
+        // Answers already here (e.g. queued while the link throttle paid for earlier ones) are read before any
+        // request counts as overdue.
+        if (_frames.Reader.TryRead(out var waiting))
+        {
+            return waiting;
+        }
         DateTimeOffset earliest;
         lock (_pending)
         {
-            earliest = _pending.Count == 0 ? _clock.GetUtcNow() + _chunkTimeout : _pending.Values.Min(p => p.Deadline);
+            earliest = _pending.Count == 0 ? _clock.GetUtcNow() + _timeout.Current : _pending.Values.Min(p => p.Deadline);
         }
         var wait = earliest - _clock.GetUtcNow();
         if (wait <= TimeSpan.Zero)
@@ -271,4 +286,7 @@ public sealed class ChunkFetcher
         }
         return total;
     }
+
+    /// <summary>A requested chunk not yet verified: when to ask again, how often it was asked, and its first request.</summary>
+    private readonly record struct PendingChunk(DateTimeOffset Deadline, int Attempts, int FirstRequestId, DateTimeOffset FirstSentAt);
 }
