@@ -3,15 +3,24 @@
 // Warm-JIT timing of DeltaEncoder.Create and DeltaDecoder.Apply for bench/delta-comparison.sh.
 // Usage: dotnet run bench/delta-timing.cs -- <base.fqa> <target.fqa> [runs]
 // Prints "<delta bytes> <encode wall ms> <encode CPU ms> <apply wall ms> <apply CPU ms>", each the median of the runs,
-// after one untimed warm-up of each. CPU time (user + system of this process) is what a loaded machine does not inflate.
+// after warming both up (at least 30 untimed runs and one second). CPU time (user + system of this process) is what a
+// loaded machine does not inflate.
 using System.Diagnostics;
 using FleetQuant.Compression.Deltas;
 
 var a = File.ReadAllBytes(args[0]);
 var b = File.ReadAllBytes(args[1]);
 var runs = args.Length > 2 ? int.Parse(args[2]) : 15;
+// Warm until tiered compilation has promoted the hot paths: a method is recompiled optimized only after 30 calls
+// and a quiet spell, so one untimed call leaves much of the encoder in unoptimized code for the timed runs.
 var delta = DeltaEncoder.Create(a, b);
 Apply(a, delta);
+var warming = Stopwatch.StartNew();
+for (var i = 0; i < 30 || warming.ElapsedMilliseconds < 1000; i++)
+{
+    delta = DeltaEncoder.Create(a, b);
+    Apply(a, delta);
+}
 var encode = new List<double>();
 var encodeCpu = new List<double>();
 var apply = new List<double>();

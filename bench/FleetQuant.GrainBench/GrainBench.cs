@@ -47,7 +47,13 @@ public sealed class GrainBench(IGrainFactory grains, int devices, int telemetryC
         await rollout.Create(new RolloutSpec("bench-model", "v1", TargetSelector.All, [WaveSpec.PercentOf(100)], 1.0, 0.5,
             FailureAction.Pause, null, null, new PlanPolicyInfo(MaxTransferSeconds: 60, MaxAccuracyDrop: 0.05)));
         var rolloutClock = Stopwatch.StartNew();
+        // Start() returns after one dispatch slice; the rollout's timer assigns the rest of the wave.
         var view = await rollout.Start();
+        while (view.Counts[DeviceRolloutStatus.Waiting] > 0)
+        {
+            await Task.Delay(100);
+            view = await rollout.GetView();
+        }
         rolloutClock.Stop();
         var counts = string.Join(", ", view.Counts.Where(c => c.Value > 0).Select(c => $"{c.Key}={c.Value}"));
         Console.WriteLine($"rollout: {view.Targets} targets planned and dispatched in {rolloutClock.Elapsed.TotalSeconds:0.00} s " +

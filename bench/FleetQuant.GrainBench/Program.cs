@@ -3,7 +3,6 @@ using FleetQuant.Grains.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
 
 // Usage: dotnet run -c Release --project bench/FleetQuant.GrainBench -- [devices=100000] [telemetryCalls=200000] [concurrency=512]
 var devices = args.Length > 0 ? int.Parse(args[0]) : 100_000;
@@ -28,8 +27,6 @@ builder.UseOrleans(silo =>
     }
     silo.UseInMemoryReminderService();
     silo.AddFleetQuantGrains();
-    // One Start() call plans and dispatches the whole fleet; give it room.
-    silo.Services.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(10));
 });
 
 using var host = builder.Build();

@@ -62,8 +62,11 @@ public sealed class RolloutGrainTests(FleetClusterFixture fleet) : IClassFixture
 
         await SucceedAsync(ids[..3]);
         await FailAsync(ids[3..]);
-        var paused = await WaitForAsync(rollout, v => v.State == RolloutState.Paused);
+        // Outcomes are one-way calls; once all four have landed the next tick sees a settled, short wave.
+        await WaitForAsync(rollout, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3 && v.Counts[DeviceRolloutStatus.Failed] == 1);
+        var paused = await rollout.Tick();
 
+        Assert.Equal(RolloutState.Paused, paused.State);
         Assert.Contains("3 of 4 devices updated", paused.Reason);
         var resumed = await rollout.Resume();
         Assert.Equal(RolloutState.Completed, resumed.State);

@@ -50,14 +50,6 @@ internal static class StreamCoder
     /// <summary>A 128 KiB window bounds the decoder's memory; weights have no long-range repeats to lose.</summary>
     public const int ZstdWindowLog = 17;
 
-    private const int MinOrder1Symbols = 4096;
-
-    /// <summary>Below this share of 0 and ±1 symbols a stream is not a difference; the signed coder is not tried.</summary>
-    private const double MinSmallShare = 0.5;
-
-    /// <summary>An adaptive order-1 model ends up to ~8 % below its stream's static order-1 entropy (drifting statistics).</summary>
-    private const double AdaptiveGain = 0.92;
-
     /// <summary>rANS decodes several times faster than the range coder: it is kept when within this share of the smallest.</summary>
     private const double RansSlack = 1.01;
 
@@ -101,125 +93,6 @@ internal static class StreamCoder
         // or 2-bit streams, and artifacts must not grow for decode speed.
         var rans = Encode(symbols, bits, StreamCodec.Rans);
         return rans.Length <= best.Data.Length * RansSlack && rans.Length < PackedLength(symbols.Length, bits) ? (StreamCodec.Rans, rans) : best;
-    }
-
-    /// <summary>
-    /// The smallest of stored, rANS and the range coders, coding only what cheap estimates say could win: the delta
-    /// encoder's path, where encode time counts (zstd never wins on skewed differences). Differences and residuals
-    /// (mostly 0 and ±1) go to the signed range coder first; rANS is tried only if its order-0 bound is smaller
-    /// than the best so far, range order 1 only if its order-1 bound, less what adaptation gains, is.
-    /// </summary>
-    public static (StreamCodec Codec, byte[] Data) EncodeEstimated(ReadOnlySpan<byte> symbols, int bits)
-    {
-        (StreamCodec Codec, byte[] Data) best = (StreamCodec.Stored, Pack(symbols, bits));
-        if (symbols.IsEmpty)
-        {
-            return best;
-        }
-        var longStream = symbols.Length >= MinOrder1Symbols;
-        // Short streams never repay an order-1 model's learning; skip its 2^16-entry count table too.
-        var (order0, order1, small) = EntropyBits(symbols, bits, order1: longStream);
-        if (small >= MinSmallShare * symbols.Length)
-        {
-            Keep(ref best, StreamCodec.RangeSigned, symbols, bits);
-        }
-        if (order0 < 8.0 * best.Data.Length)
-        {
-            Keep(ref best, StreamCodec.Rans, symbols, bits);
-        }
-        if (!longStream)
-        {
-            Keep(ref best, StreamCodec.RangeOrder0, symbols, bits);
-        }
-        // Adaptive models pay to learn: a context-rich order-1 model pays most, so it must promise a clear win.
-        else if (order1 < 0.9 * order0 && order1 * AdaptiveGain < 8.0 * best.Data.Length)
-        {
-            if (bits <= RansOrder1Coder.MaxBits && order1 < 8.0 * best.Data.Length)
-            {
-                Keep(ref best, StreamCodec.RansOrder1, symbols, bits);
-            }
-            Keep(ref best, StreamCodec.RangeOrder1, symbols, bits);
-        }
-        return best;
-    }
-
-    private static void Keep(ref (StreamCodec Codec, byte[] Data) best, StreamCodec codec, ReadOnlySpan<byte> symbols, int bits)
-    {
-        var data = Encode(symbols, bits, codec);
-        if (data.Length < best.Data.Length)
-        {
-            best = (codec, data);
-        }
-    }
-
-    /// <summary>
-    /// Total bits of the symbols under their own order-0 and (when asked) order-1 (previous-symbol context)
-    /// statistics, and how many symbols are 0 or ±1 read as signed values.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (double Order0, double Order1, long Small) EntropyBits(ReadOnlySpan<byte> symbols, int bits, bool order1)
-    {
-        var alphabet = 1 << bits;
-        if (!order1)
-        {
-            var counts = new int[alphabet];
-            foreach (var s in symbols)
-            {
-                counts[s]++;
-            }
-            return (Order0Bits(counts, symbols.Length), double.MaxValue, SmallCount(counts, bits));
-        }
-        var contexts = bits == 1 ? 256 : alphabet;
-        // 256 KiB for 8-bit symbols: rented, so each long stream does not put a fresh array on the large-object heap.
-        var rented = ArrayPool<int>.Shared.Rent(contexts * alphabet);
-        var pairs = rented.AsSpan(0, contexts * alphabet);
-        pairs.Clear();
-        var history = 0;
-        foreach (var s in symbols)
-        {
-            pairs[history * alphabet + s]++;
-            history = bits == 1 ? ((history << 1) | s) & 0xFF : s;
-        }
-        var totals = new int[alphabet];
-        double order1Bits = 0;
-        for (var c = 0; c < contexts; c++)
-        {
-            var row = pairs.Slice(c * alphabet, alphabet);
-            var rowTotal = 0;
-            foreach (var n in row)
-            {
-                rowTotal += n;
-            }
-            for (var v = 0; v < alphabet; v++)
-            {
-                totals[v] += row[v];
-                // Each pair seen also costs its learning (~bits bits): without that, a short 8-bit stream spread over
-                // 65536 pairs would look nearly free under its own order-1 statistics.
-                order1Bits += row[v] == 0 ? 0 : row[v] * Math.Log2((double)rowTotal / row[v]) + bits;
-            }
-        }
-        ArrayPool<int>.Shared.Return(rented);
-        return (Order0Bits(totals, symbols.Length), order1Bits, SmallCount(totals, bits));
-    }
-
-    private static double Order0Bits(int[] counts, int total)
-    {
-        double bits = 0;
-        foreach (var n in counts)
-        {
-            bits += n == 0 ? 0 : n * Math.Log2((double)total / n);
-        }
-        return bits;
-    }
-
-    private static long SmallCount(int[] counts, int bits)
-    {
-        long small = 0;
-        for (var s = 0; s < counts.Length; s++)
-        {
-            small += SignedRangeCoding.Magnitude(s, bits) <= 2 ? counts[s] : 0;
-        }
-        return small;
     }
 
     public static byte[] Encode(ReadOnlySpan<byte> symbols, int bits, StreamCodec codec)
@@ -578,9 +451,11 @@ internal sealed class DecodeWorkspace : IDisposable
 /// <summary>One-shot zstd frames with the container's fixed settings, so equal input gives equal bytes.</summary>
 internal static class ZstdFrames
 {
-    public static byte[] Compress(ReadOnlySpan<byte> data, ReadOnlySpan<byte> dictionary)
+    /// <param name="level">Defaults to <see cref="StreamCoder.ZstdLevel"/>; the delta encoder's few-hundred-byte front
+    /// matter uses a middle level, where 19 gains a few bytes at most and costs a sizeable share of an encode.</param>
+    public static byte[] Compress(ReadOnlySpan<byte> data, ReadOnlySpan<byte> dictionary, int level = StreamCoder.ZstdLevel)
     {
-        using var compressor = new Compressor(StreamCoder.ZstdLevel);
+        using var compressor = new Compressor(level);
         // No per-frame checksum or size: the header's SHA-256 of the decoded model covers every byte, and the
         // tensor table already fixes each stream's length.
         compressor.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 0);

@@ -104,10 +104,12 @@ internal sealed class OpReader(Stream baseArtifact, ArtifactSource source, long[
             throw new DeltaException($"tensor '{entry.Name}': its scales or zero points were not sent ahead of it");
         }
 
-        var values = ValuePredictor.Dequantize(baseWeight, BaseBytes(baseWeight.Codes), BaseBytes(baseWeight.Scale),
+        using var values = ValuePredictor.Dequantize(baseWeight, BaseBytes(baseWeight.Codes), BaseBytes(baseWeight.Scale),
             baseWeight.Zero >= 0 ? BaseBytes(baseWeight.Zero) : []);
-        var (predicted, context) = ValuePredictor.Predict(weight, entry, values, orientation, HeldBytes(weight.Scale),
-            weight.Zero >= 0 ? HeldBytes(weight.Zero) : []);
+        var predicted = new byte[weight.Slots];
+        var context = new byte[weight.Slots];
+        ValuePredictor.Predict(weight, entry, values, orientation, HeldBytes(weight.Scale),
+            weight.Zero >= 0 ? HeldBytes(weight.Zero) : [], predicted, context);
         var residuals = ValuePredictor.Counts(context).Select(n => ReadStream(entry, new StreamShape(n, entry.Bits))).ToArray();
         var taken = new int[ValuePredictor.Contexts];
         var mask = (1 << entry.Bits) - 1;

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using FleetQuant.Compression.Artifacts;
 
 namespace FleetQuant.Compression.Deltas;
@@ -34,21 +35,9 @@ internal static class SymbolDiff
         _ => [new StreamShape(target.RawLength / target.ElementBytes, 1), .. Enumerable.Repeat(new StreamShape(changed, 8), target.ElementBytes)],
     };
 
-    public static byte[][] Compute(TensorEntry source, byte[][] sourceSymbols, TensorEntry target, byte[][] targetSymbols)
+    /// <summary>The difference streams of byte-valued tensors (raw, sparse): changed-element mask, then byte planes.</summary>
+    public static byte[][] ByteDifferences(TensorEntry source, byte[][] sourceSymbols, TensorEntry target, byte[][] targetSymbols)
     {
-        if (target.Kind is TensorKind.Codes or TensorKind.Codebook)
-        {
-            var mask = (1 << target.Bits) - 1;
-            var b = sourceSymbols[0];
-            var t = targetSymbols[0];
-            var d = new byte[t.Length];
-            for (var i = 0; i < t.Length; i++)
-            {
-                d[i] = (byte)((t[i] - b[i]) & mask);
-            }
-            return [d];
-        }
-
         var width = target.ElementBytes;
         var baseRaw = Dense(source, sourceSymbols);
         var targetRaw = Dense(target, targetSymbols);
@@ -69,6 +58,14 @@ internal static class SymbolDiff
             }
         }
         return [changedMask, .. planes.Select(p => p.ToArray())];
+    }
+
+    /// <summary>The difference stream of codes or codebook indices: (target − base) mod 2^bits, vectorized.</summary>
+    public static void CodeDifferences(ReadOnlySpan<byte> source, ReadOnlySpan<byte> target, int bits, Span<byte> difference)
+    {
+        difference = difference[..target.Length];
+        TensorPrimitives.Subtract(target, source[..target.Length], difference);
+        TensorPrimitives.BitwiseAnd(difference, (byte)((1 << bits) - 1), difference);
     }
 
     /// <summary>Rebuilds the target's symbol streams from the base's and the differences.</summary>

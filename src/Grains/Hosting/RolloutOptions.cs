@@ -14,6 +14,12 @@ public sealed class RolloutOptions
     /// <summary>Devices asked to update per fan-out batch.</summary>
     public int DispatchBatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// Longest one call or tick keeps dispatching before it returns; the next tick carries on. A 100k-device wave
+    /// then never holds <c>Start()</c> past the caller's response time-out.
+    /// </summary>
+    public TimeSpan DispatchSlice { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Fleet-wide download budget when a rollout names none; 0 means unlimited.</summary>
     public long DefaultBandwidthBytesPerMinute { get; set; }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Fleet;
 using FleetQuant.Grains.Hosting;
@@ -182,7 +183,7 @@ public sealed class RolloutGrain(
             {
                 break;
             }
-            var budgetHold = await DispatchAsync(spec);
+            var dispatchHold = await DispatchAsync(spec);
             if (ApplyFailureThreshold(spec))
             {
                 break;
@@ -190,8 +191,8 @@ public sealed class RolloutGrain(
             var wave = Wave(S.CurrentWave);
             if (!wave.MetSuccess(spec.SuccessThreshold) && S.AcceptedShortWave != S.CurrentWave)
             {
-                S.Hold = budgetHold;
-                if (wave.Settled && budgetHold is null)
+                S.Hold = dispatchHold;
+                if (wave.Settled && dispatchHold is null)
                 {
                     // Every device has answered and the wave still falls short: waiting cannot help, so ask the operator.
                     S.State = RolloutState.Paused;
@@ -283,14 +284,22 @@ public sealed class RolloutGrain(
     }
 
     /// <summary>
-    /// Dispatches the current wave's waiting devices, in batches, while the bandwidth budget allows; returns the
-    /// hold reason when the budget stopped it.
+    /// Dispatches the current wave's waiting devices, in batches, while the bandwidth budget and the dispatch slice
+    /// allow; returns the hold reason when either stopped it.
     /// </summary>
     private async Task<string?> DispatchAsync(RolloutSpec spec)
     {
         var end = S.WaveEnds[S.CurrentWave];
+        var waveStart = S.CurrentWave == 0 ? 0 : S.WaveEnds[S.CurrentWave - 1];
+        var slice = Stopwatch.StartNew();
+        var batches = 0;
         while (S.NextDispatch < end)
         {
+            // At least one batch per call, so a slice shorter than a batch still makes progress.
+            if (batches > 0 && slice.Elapsed > _options.DispatchSlice)
+            {
+                return $"dispatching: {S.NextDispatch - waveStart} of this wave's {end - waveStart} devices assigned so far";
+            }
             var size = Math.Min(_options.DispatchBatchSize, end - S.NextDispatch);
             if (Budget is { } budget)
             {
@@ -300,7 +309,7 @@ public sealed class RolloutGrain(
                 var needed = Math.Min(average, budget);
                 if (S.BudgetTokens <= 0 || S.BudgetTokens < needed)
                 {
-                    return $"bandwidth budget: {S.NextDispatch - (S.CurrentWave == 0 ? 0 : S.WaveEnds[S.CurrentWave - 1])} of this wave's devices dispatched, waiting for the next minute's bytes";
+                    return $"bandwidth budget: {S.NextDispatch - waveStart} of this wave's devices dispatched, waiting for the next minute's bytes";
                 }
                 size = average <= 0 ? 1 : (int)Math.Clamp(Math.Floor(S.BudgetTokens / average), 1, size);
             }
@@ -315,6 +324,7 @@ public sealed class RolloutGrain(
                 S.BudgetTokens -= bytes;
             }
             S.NextDispatch += size;
+            batches++;
             _dirty = true;
         }
         return null;

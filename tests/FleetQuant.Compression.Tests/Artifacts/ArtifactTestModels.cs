@@ -1,3 +1,4 @@
+using FleetQuant.Compression.Artifacts;
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
@@ -91,6 +92,15 @@ public static class ArtifactTestModels
     }
 
     /// <summary>A fine-tuned "next version": every float weight moves by N(0, (relative·σ)²) of its tensor.</summary>
+    /// <summary>The opset-21 test MLP (v1) and its fine-tuned successor (v2), the pair the delta tests move between.</summary>
+    public static readonly ModelProto MlpV1 = TestModels.Mlp(opset: 21);
+
+    public static readonly ModelProto MlpV2 = FineTuned(MlpV1);
+
+    /// <summary>The artifact of <see cref="MlpV1"/> or <see cref="MlpV2"/> ("v1" / "v2") under a recipe id.</summary>
+    public static byte[] PackMlp(string recipe, string version) =>
+        ArtifactWriter.Pack(ModelCompressor.Compress(version == "v1" ? MlpV1 : MlpV2, Recipe.Parse(recipe)));
+
     public static ModelProto FineTuned(ModelProto source, double relative = 0.01, int seed = 7)
     {
         var random = new Random(seed);

@@ -1,18 +1,12 @@
 using FleetQuant.Compression.Artifacts;
 using FleetQuant.Compression.Deltas;
-using FleetQuant.Compression.Pipeline;
-using FleetQuant.Compression.Recipes;
 using FleetQuant.Compression.Tests.Artifacts;
-using FleetQuant.Compression.Tests.Support;
 
 namespace FleetQuant.Compression.Tests.Deltas;
 
 /// <summary>Recipe changes: target codes predicted from the base weight's dequantized values.</summary>
 public sealed class DeltaPredictionTests
 {
-    private static readonly Onnx.ModelProto V1 = TestModels.Mlp(opset: 21);
-    private static readonly Onnx.ModelProto V2 = ArtifactTestModels.FineTuned(V1);
-
     [Theory]
     // 4-bit MatMulNBits (K padded to whole blocks, fc2 stored transposed) → 8-bit per-channel DequantizeLinear.
     [InlineData("q4b32a", "v1", "q8cs", "v1", 0.6)]
@@ -22,8 +16,8 @@ public sealed class DeltaPredictionTests
     [InlineData("q8cs", "v1", "q4b128a", "v1", 0.3)]
     public void Delta_RecipeChange_IsFarSmallerThanTheTargetAndRebuildsItExactly(string fromRecipe, string fromVersion, string toRecipe, string toVersion, double maxShare)
     {
-        var a = Pack(fromRecipe, fromVersion);
-        var b = Pack(toRecipe, toVersion);
+        var a = ArtifactTestModels.PackMlp(fromRecipe, fromVersion);
+        var b = ArtifactTestModels.PackMlp(toRecipe, toVersion);
 
         var delta = DeltaEncoder.Create(a, b);
         var (patched, info) = DeltaRoundTripTests.Apply(a, delta);
@@ -36,8 +30,8 @@ public sealed class DeltaPredictionTests
     [Fact]
     public async Task Apply_MutatedPredictionDeltas_FailWithDeltaExceptionOrRebuildTheTarget()
     {
-        var a = Pack("q4b32a", "v1");
-        var b = Pack("q8cs", "v1");
+        var a = ArtifactTestModels.PackMlp("q4b32a", "v1");
+        var b = ArtifactTestModels.PackMlp("q8cs", "v1");
         var delta = DeltaEncoder.Create(a, b);
         var random = new Random(5);
         var rejected = 0;
@@ -70,6 +64,4 @@ public sealed class DeltaPredictionTests
         Assert.True(rejected > 250, $"{rejected} of 300 rejected");
     }
 
-    private static byte[] Pack(string recipe, string version) =>
-        ArtifactWriter.Pack(ModelCompressor.Compress(version == "v1" ? V1 : V2, Recipe.Parse(recipe)));
 }

@@ -13,7 +13,7 @@ namespace FleetQuant.Grains.Tests.Support;
 /// A one-silo in-process cluster with memory storage and reminders bound to <see cref="StorageNames"/>, a manual
 /// clock, a temp artifact store and a short ladder. Shared by the tests of a class; tests use distinct ids.
 /// </summary>
-public sealed class FleetClusterFixture : IAsyncLifetime
+public class FleetClusterFixture : IAsyncLifetime
 {
     public static readonly string[] LadderRecipes = ["fp32", "q8cs", "q4b32a", "q2b32a"];
 
@@ -49,7 +49,11 @@ public sealed class FleetClusterFixture : IAsyncLifetime
                 o.LadderMixedPrecision = false;
             });
             // Tests drive rollouts with Tick() after moving the manual clock; the real-time timer stays out of the way.
-            silo.Services.Configure<RolloutOptions>(o => o.TickPeriod = TimeSpan.FromHours(1));
+            silo.Services.Configure<RolloutOptions>(o =>
+            {
+                o.TickPeriod = TimeSpan.FromHours(1);
+                ConfigureRollouts(o);
+            });
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
@@ -80,6 +84,11 @@ public sealed class FleetClusterFixture : IAsyncLifetime
     }
 
     public IDeviceGrain Device(string id) => Client.GetGrain<IDeviceGrain>(id);
+
+    /// <summary>Lets a derived fixture change how rollouts dispatch.</summary>
+    protected virtual void ConfigureRollouts(RolloutOptions options)
+    {
+    }
 
     public async Task<IDeviceGrain> ProvisionAsync(string id, string hardwareClass = "pi-4", long bandwidthBitsPerSecond = 50_000_000,
         IReadOnlyDictionary<string, string>? tags = null, string secret = "correct-horse-battery-staple")
