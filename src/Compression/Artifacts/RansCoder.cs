@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -32,7 +33,9 @@ internal static class RansCoder
         }
 
         // rANS codes last-in first-out: code backwards, emit bytes backwards, reverse once at the end.
-        var reversed = new byte[symbols.Length + 16];
+        // Scratch from the pool: a long stream's would land on the large-object heap on every trial encode.
+        var scratch = ArrayPool<byte>.Shared.Rent(symbols.Length + 16);
+        var reversed = scratch;
         var written = 0;
         var x = Low;
         for (var i = symbols.Length - 1; i >= 0; i--)
@@ -68,6 +71,7 @@ internal static class RansCoder
         {
             output[head.Length + i] = reversed[written - 1 - i];
         }
+        ArrayPool<byte>.Shared.Return(scratch);
         return output;
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -62,7 +63,9 @@ internal static class RansOrder1Coder
         }
 
         // rANS codes last-in first-out: code backwards, emit bytes backwards, reverse once at the end.
-        var reversed = new byte[symbols.Length / 2 + 16];
+        // Scratch from the pool: a long stream's would land on the large-object heap on every trial encode.
+        var scratch = ArrayPool<byte>.Shared.Rent(symbols.Length / 2 + 16);
+        var reversed = scratch;
         var written = 0;
         var x = Low;
         for (var i = symbols.Length - 1; i >= 0; i--)
@@ -93,6 +96,7 @@ internal static class RansOrder1Coder
         {
             output[head.Length + i] = reversed[written - 1 - i];
         }
+        ArrayPool<byte>.Shared.Return(scratch);
         return output;
     }
 

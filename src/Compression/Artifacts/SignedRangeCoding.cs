@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace FleetQuant.Compression.Artifacts;
@@ -45,7 +46,9 @@ internal static class SignedRangeCoding
     {
         var table = NewTable(bits);
         var escape = 2 * UnaryLength * UnaryLength;
-        var output = new byte[symbols.Length / 4 + 64];
+        // Scratch from the pool: a long stream's would land on the large-object heap on every trial encode.
+        var scratch = ArrayPool<byte>.Shared.Rent(symbols.Length / 4 + 64);
+        var output = scratch;
         var written = 0;
         ulong low = 0;
         var range = uint.MaxValue;
@@ -82,7 +85,9 @@ internal static class SignedRangeCoding
         {
             RangeCoding.ShiftLow(ref low, ref cache, ref cacheSize, ref output, ref written);
         }
-        return output.AsSpan(0, written).ToArray();
+        var coded = output.AsSpan(0, written).ToArray();
+        ArrayPool<byte>.Shared.Return(scratch);
+        return coded;
     }
 
     /// <summary>Decodes <paramref name="output"/>.Length symbols; input that runs out is an <see cref="ArtifactException"/>.</summary>

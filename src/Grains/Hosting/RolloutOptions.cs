@@ -16,9 +16,11 @@ public sealed class RolloutOptions
 
     /// <summary>
     /// Longest one call or tick keeps dispatching before it returns; the next tick carries on. A 100k-device wave
-    /// then never holds <c>Start()</c> past the caller's response time-out.
+    /// then never holds <c>Start()</c> past the caller's 30 s response time-out. Each slice ends with a full state
+    /// write (2–3 s for 100k devices on 2 cores), so shorter slices cost throughput: 5 s made a 100k fan-out take
+    /// 49 s instead of 27 s.
     /// </summary>
-    public TimeSpan DispatchSlice { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan DispatchSlice { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Fleet-wide download budget when a rollout names none; 0 means unlimited.</summary>
     public long DefaultBandwidthBytesPerMinute { get; set; }

@@ -97,5 +97,32 @@ public sealed class StreamCodecTests
 
         Assert.True(decoded < 300, "no mutation was ever noticed");
     }
-}
 
+    [Fact]
+    public void EncodeForArtifact_CoderSavesUnderThreePercent_KeepsTheStreamStored()
+    {
+        // Mostly uniform bytes with a slight lean to the low quarter, like a float scale's low byte plane.
+        var random = new Random(7);
+        var symbols = Enumerable.Range(0, 6400).Select(_ => (byte)(random.NextDouble() < 0.3 ? random.Next(64) : random.Next(256))).ToArray();
+        var smallest = StreamCoder.EncodeSmallest(symbols, 8);
+        Assert.NotEqual(StreamCodec.Stored, smallest.Codec);
+        Assert.InRange(smallest.Data.Length, symbols.Length * 0.97, symbols.Length - 1);
+
+        var (codec, data) = StreamCoder.EncodeForArtifact(symbols, 8);
+
+        Assert.Equal(StreamCodec.Stored, codec);
+        Assert.Equal(symbols, data);
+    }
+
+    [Fact]
+    public void EncodeForArtifact_CoderSavesMoreThanThreePercent_UsesTheCoder()
+    {
+        var random = new Random(7);
+        var symbols = Enumerable.Range(0, 6400).Select(_ => (byte)(random.NextDouble() < 0.6 ? random.Next(64) : random.Next(256))).ToArray();
+
+        var (codec, data) = StreamCoder.EncodeForArtifact(symbols, 8);
+
+        Assert.NotEqual(StreamCodec.Stored, codec);
+        Assert.True(data.Length < symbols.Length * 0.97, $"{codec} coded {symbols.Length} bytes in {data.Length}");
+    }
+}
