@@ -113,4 +113,25 @@ public sealed class DeviceGrainTests(FleetClusterFixture fleet) : IClassFixture<
         Assert.Equal(desired.ArtifactHash, view.CurrentArtifactHash);
         Assert.Single(view.History);
     }
+
+    [Fact]
+    public async Task Assign_SameRolloutAgainWhileUpdating_ReturnsTheUpdateAlreadyOnItsWay()
+    {
+        await fleet.ReadyModelAsync("plan-model");
+        var device = await fleet.ProvisionAsync("reassign-1");
+        var assignment = new ModelAssignment("plan-model", "v1", Lenient, "reassign-rollout", null);
+        var first = (await device.Assign(assignment)).Desired!;
+
+        var again = await device.Assign(assignment);
+
+        Assert.False(again.AlreadyCurrent);
+        Assert.Equal(first, again.Desired);
+        Assert.Equal(first, await device.GetDesiredState());
+
+        // Once it is installed, the same assignment finds it already current.
+        await device.ReportUpdate(new UpdateProgress(first.Release, UpdateStatus.Succeeded, first.ArtifactBytes, null));
+        var installed = await device.Assign(assignment);
+        Assert.True(installed.AlreadyCurrent);
+        Assert.Equal(first.Release, (await device.GetDesiredState())!.Release);
+    }
 }

@@ -166,6 +166,14 @@ public sealed class DeviceGrain(
         {
             return new AssignmentResult(Unfit($"device '{DeviceId}' is not provisioned"), null, false);
         }
+        // A rollout sending the same assignment again (after a failover, or resuming from its last saved progress) gets
+        // the update already on its way: issuing it anew would bump the release and restart the device's download.
+        if (assignment.RolloutId is { } rolloutId && S.State == DeviceState.Updating && S.LastPlan is { } lastPlan
+            && S.Desired is { } pending && pending.RolloutId == rolloutId && pending.ModelId == assignment.ModelId
+            && pending.Version == assignment.Version)
+        {
+            return new AssignmentResult(lastPlan, pending, false);
+        }
         var model = GrainFactory.GetGrain<IModelGrain>(assignment.ModelId);
         var ladder = assignment.Ladder ?? await model.GetLadder(assignment.Version);
         var sameModel = S.Current is { } current && current.ModelId == assignment.ModelId ? S.Current : null;
