@@ -78,9 +78,6 @@ internal sealed class RangeDecoder
 {
     private const uint TopValue = 1 << 24;
 
-    /// <summary>The encoder's flush writes 5 bytes; a correct stream is never read further than that.</summary>
-    private const int MaxOverrun = 5;
-
     private readonly ReadOnlyMemory<byte> _input;
     private int _position;
     private uint _range = uint.MaxValue;
@@ -144,18 +141,7 @@ internal sealed class RangeDecoder
         return bit;
     }
 
-    private uint NextByte()
-    {
-        if (_position < _input.Length)
-        {
-            return _input.Span[_position++];
-        }
-        if (++_position > _input.Length + MaxOverrun)
-        {
-            throw new ArtifactException("a range-coded stream ends before all its symbols were decoded");
-        }
-        return 0;
-    }
+    private uint NextByte() => RangeCoding.NextByte(_input.Span, ref _position);
 }
 
 /// <summary>
@@ -168,6 +154,8 @@ internal static class RangeCoding
     private const int One = 1 << SymbolModel.ProbabilityBits;
     private const int FastShift = 4;
     private const int SlowShift = 7;
+
+    /// <summary>The encoder's flush writes 5 bytes; a correct stream is never read further than that.</summary>
     private const int MaxOverrun = 5;
 
     // Hot loops: compiled optimized at once rather than after tiering, so even a single CLI call runs fast code.
@@ -275,7 +263,8 @@ internal static class RangeCoding
         slow = (ushort)(slow + ((((One - slow) >> SlowShift) & ~ones) - ((slow >> SlowShift) & ones)));
     }
 
-    private static uint NextByte(ReadOnlySpan<byte> input, ref int position)
+    /// <summary>The next input byte, zeros for the flush's last bytes, and an error past them: never a hang.</summary>
+    internal static uint NextByte(ReadOnlySpan<byte> input, ref int position)
     {
         if (position < input.Length)
         {

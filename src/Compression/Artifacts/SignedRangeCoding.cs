@@ -18,7 +18,6 @@ internal static class SignedRangeCoding
 
     private const uint TopValue = 1 << 24;
     private const int One = 1 << SymbolModel.ProbabilityBits;
-    private const int MaxOverrun = 5;
 
     /// <summary>Estimate pairs: contexts × unary decisions, then the escape tree's nodes.</summary>
     public static int TableSize(int bits) => 2 * (UnaryLength * UnaryLength + (1 << bits));
@@ -101,7 +100,7 @@ internal static class SignedRangeCoding
         uint code = 0;
         for (var i = 0; i < 5; i++)
         {
-            code = (code << 8) | NextByte(input, ref position);
+            code = (code << 8) | RangeCoding.NextByte(input, ref position);
         }
         var context = 0;
         for (var s = 0; s < output.Length; s++)
@@ -154,22 +153,9 @@ internal static class SignedRangeCoding
         while (range < TopValue)
         {
             range <<= 8;
-            code = (code << 8) | NextByte(input, ref position);
+            code = (code << 8) | RangeCoding.NextByte(input, ref position);
         }
         return bit;
-    }
-
-    private static uint NextByte(ReadOnlySpan<byte> input, ref int position)
-    {
-        if (position < input.Length)
-        {
-            return input[position++];
-        }
-        if (++position > input.Length + MaxOverrun)
-        {
-            throw new ArtifactException("a range-coded stream ends before all its symbols were decoded");
-        }
-        return 0;
     }
 }
 
