@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 
 namespace FleetQuant.Gateway.Hosting;
@@ -23,7 +22,7 @@ public sealed class BrokerEndpoint
                 TryParseHostPort(settings.Broker, out var host, out var port);
                 return (host!, port);
             }
-            return (settings.ListenAddress, settings.Port == 0 ? FreePort(IPAddress.Parse(settings.ListenAddress)) : settings.Port);
+            return (settings.ListenAddress, settings.Port == 0 ? FreeTcpPorts.Claim(IPAddress.Parse(settings.ListenAddress)) : settings.Port);
         });
     }
 
@@ -42,15 +41,5 @@ public sealed class BrokerEndpoint
         }
         host = value[..colon];
         return true;
-    }
-
-    private static int FreePort(IPAddress address)
-    {
-        // MQTTnet does not report the port it bound, so ask the OS for a free one and hand it to the broker.
-        using var probe = new TcpListener(address, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 }

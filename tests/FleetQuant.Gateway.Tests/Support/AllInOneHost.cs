@@ -41,15 +41,15 @@ public class AllInOneHost : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        var httpPort = FreePort.Next();
+        var httpPort = FreeTcpPorts.Claim();
         var builder = WebApplication.CreateBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var settings = new Dictionary<string, string?>
         {
             ["urls"] = $"http://127.0.0.1:{httpPort}",
             ["FleetQuant:DataDirectory"] = _dataDirectory,
-            ["FleetQuant:Cluster:SiloPort"] = FreePort.Next().ToString(),
-            ["FleetQuant:Cluster:GatewayPort"] = FreePort.Next().ToString(),
+            ["FleetQuant:Cluster:SiloPort"] = FreeTcpPorts.Claim().ToString(),
+            ["FleetQuant:Cluster:GatewayPort"] = FreeTcpPorts.Claim().ToString(),
             ["FleetQuant:Mqtt:Port"] = "0",
             ["FleetQuant:Gateway:OperatorTokens:0"] = Token,
             ["FleetQuant:Gateway:MaxModelUploadBytes"] = UploadLimit.ToString(),

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
 
 namespace FleetQuant.Gateway.Tests.Support;
@@ -11,7 +12,7 @@ public sealed class MosquittoHost : AllInOneHost
 {
     public const string GatewaySecret = "gateway-secret-for-mosquitto-tests";
     private const string Binary = "/usr/sbin/mosquitto";
-    private readonly int _port = FreePort.Next();
+    private readonly int _port = FreeTcpPorts.Claim();
     private Process? _mosquitto;
 
     protected override bool WaitForBridge => false;

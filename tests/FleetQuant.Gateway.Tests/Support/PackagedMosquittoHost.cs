@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
 
 namespace FleetQuant.Gateway.Tests.Support;
@@ -14,7 +15,7 @@ public sealed class PackagedMosquittoHost : AllInOneHost
     private const string Binary = "/usr/sbin/mosquitto";
     private const string GatewaySecret = "gateway-secret-for-packaged-mosquitto";
     private const string BrokerUser = "mosquitto";
-    private readonly int _port = FreePort.Next();
+    private readonly int _port = FreeTcpPorts.Claim();
     private readonly StringBuilder _log = new();
     private Process? _mosquitto;
 

@@ -1,5 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
+using FleetQuant.Gateway.Hosting;
 using FleetQuant.Silo.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -116,8 +115,8 @@ internal sealed class RedisTestCluster : IAsyncDisposable
             ["FleetQuant:Cluster:Redis"] = _redis,
             ["FleetQuant:Cluster:ServiceId"] = ServiceId,
             ["FleetQuant:Cluster:ClusterId"] = ServiceId,
-            ["FleetQuant:Cluster:SiloPort"] = FreePort().ToString(),
-            ["FleetQuant:Cluster:GatewayPort"] = FreePort().ToString(),
+            ["FleetQuant:Cluster:SiloPort"] = FreeTcpPorts.Claim().ToString(),
+            ["FleetQuant:Cluster:GatewayPort"] = FreeTcpPorts.Claim().ToString(),
         });
         if (settings is not null)
         {
@@ -131,12 +130,5 @@ internal sealed class RedisTestCluster : IAsyncDisposable
         app.MapFleetQuantHealth();
         await app.StartAsync();
         _silos.Add(app);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

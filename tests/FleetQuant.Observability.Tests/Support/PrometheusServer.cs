@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Tests.Support;
 
 namespace FleetQuant.Observability.Tests.Support;
@@ -44,7 +45,7 @@ public sealed class PrometheusServer : IAsyncDisposable
         Directory.CreateDirectory(_directory);
         var configFile = Path.Combine(_directory, "prometheus.yml");
         await File.WriteAllTextAsync(configFile, config.Replace(DefaultTarget, target, StringComparison.Ordinal));
-        var port = FreePort.Next();
+        var port = FreeTcpPorts.Claim();
         var start = new ProcessStartInfo("prometheus")
         {
             RedirectStandardOutput = true,

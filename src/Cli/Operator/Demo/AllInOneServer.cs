@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using FleetQuant.Gateway.Bridge;
 using FleetQuant.Gateway.Hosting;
@@ -78,14 +76,14 @@ public sealed class AllInOneServer : IAsyncDisposable
         var owns = options.DataDirectory is null;
         var dataDirectory = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), "fleetquant-demo-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(dataDirectory);
-        var httpPort = options.HttpPort > 0 ? options.HttpPort : FreePort();
+        var httpPort = options.HttpPort > 0 ? options.HttpPort : FreeTcpPorts.Claim();
         var token = options.Token ?? "demo-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var settings = new Dictionary<string, string?>
         {
             ["urls"] = $"http://127.0.0.1:{httpPort}",
             ["FleetQuant:DataDirectory"] = dataDirectory,
-            ["FleetQuant:Cluster:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["FleetQuant:Cluster:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["FleetQuant:Cluster:SiloPort"] = FreeTcpPorts.Claim().ToString(CultureInfo.InvariantCulture),
+            ["FleetQuant:Cluster:GatewayPort"] = FreeTcpPorts.Claim().ToString(CultureInfo.InvariantCulture),
             ["FleetQuant:Mqtt:ListenAddress"] = "127.0.0.1",
             ["FleetQuant:Mqtt:Port"] = options.MqttPort.ToString(CultureInfo.InvariantCulture),
             ["FleetQuant:Gateway:OperatorTokens:0"] = token,
@@ -140,12 +138,5 @@ public sealed class AllInOneServer : IAsyncDisposable
                 // A leftover temp directory is harmless.
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
