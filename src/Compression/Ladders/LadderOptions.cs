@@ -3,11 +3,14 @@ namespace FleetQuant.Compression.Ladders;
 /// <summary>Which recipes a ladder measures, and how its mixed-precision recipe is chosen.</summary>
 public sealed record LadderOptions
 {
-    /// <summary>The grid: FP32, 8/4/2-bit, ternary, binary, k-means 16 and 4, pruning, and combinations.</summary>
+    /// <summary>
+    /// The grid: FP32, 8/4/2-bit, ternary, binary, k-means 16/8/4, pruning, and combinations. k-means 8 and
+    /// p25+km3 are the smallest recipes within 1 pt on the sample MLP (docs/BENCHMARKS.md).
+    /// </summary>
     public static readonly IReadOnlyList<string> DefaultRecipeIds =
     [
-        "fp32", "q8cs", "dq8", "q4b32a", "q4b128a", "q2b32a", "ternary", "binary", "km4", "km2",
-        "p25", "p50", "p75", "p90", "sp25", "sp50", "p50+q8cs", "p50+q4b32a", "sp25+q8cs", "sp25+p50+q4b32a",
+        "fp32", "q8cs", "dq8", "q4b32a", "q4b128a", "q2b32a", "ternary", "binary", "km4", "km3", "km2",
+        "p25", "p50", "p75", "p90", "sp25", "sp50", "p50+q8cs", "p50+q4b32a", "p25+km3", "sp25+q8cs", "sp25+p50+q4b32a",
     ];
 
     public IReadOnlyList<string> RecipeIds { get; init; } = DefaultRecipeIds;

@@ -13,8 +13,8 @@ public sealed class ArtifactLadderTests
 {
     public static TheoryData<string> LadderRecipes() =>
     [
-        "q8cs", "dq8", "q4b32a", "q4b128a", "q2b32a", "ternary", "binary", "km4", "km2",
-        "p25", "p50", "p75", "p90", "sp25", "sp50", "p50+q8cs", "p50+q4b32a", "sp25+p50+q4b32a",
+        "q8cs", "dq8", "q4b32a", "q4b128a", "q2b32a", "ternary", "binary", "km4", "km3", "km2",
+        "p25", "p50", "p75", "p90", "sp25", "sp50", "p50+q8cs", "p50+q4b32a", "p25+km3", "sp25+p50+q4b32a",
     ];
 
     [Theory]

@@ -41,7 +41,9 @@ public sealed class OpsetUpgraderTests
 
         Assert.Equal(to, model.DefaultOpset());
         Assert.True(model.IrVersion >= OpsetUpgrader.MinIrVersion(to));
-        Assert.Equal(before, after);
+        // Same values up to float rounding: a rewritten reduction may run another ORT kernel that sums in another order.
+        Assert.Equal(before.Length, after.Length);
+        Assert.All(before.Zip(after), pair => Assert.Equal(pair.First, pair.Second, 1e-6f * Math.Max(1f, Math.Abs(pair.First))));
     }
 
     [Fact]

@@ -62,6 +62,8 @@ public sealed class ObservedFleet : IAsyncLifetime
             r => r.Samples.Count == 1 && r.Single() > 0, "Prometheus to scrape telemetry of devices running a model", Patience);
         await Eventually.Until(() => Prometheus.QueryAsync("""sum(fleetquant_rollout_state{rollout="obs-ro-v2",state="completed"})"""),
             r => r.Samples.Count == 1 && r.Single() == 1, "Prometheus to scrape the completed rollout", Patience);
+        // rate() needs two samples in its window; a fast run can settle within Prometheus' first scrape or two.
+        await Prometheus.WaitForNextScrapeAsync(Patience);
     }
 
     public async Task DisposeAsync()

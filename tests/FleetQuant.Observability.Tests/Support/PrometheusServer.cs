@@ -94,6 +94,15 @@ public sealed class PrometheusServer : IAsyncDisposable
         return PromQueryResult.From(body.GetProperty("data"));
     }
 
+    /// <summary>Waits until Prometheus has scraped the FleetQuant job again, after the last scrape it had on entry.</summary>
+    public async Task WaitForNextScrapeAsync(TimeSpan timeout)
+    {
+        const string LastScrape = """timestamp(up{job="fleetquant"})""";
+        var before = await QueryAsync(LastScrape);
+        var seen = before.Samples.Count == 1 ? before.Single() : double.MinValue;
+        await Eventually.Until(() => QueryAsync(LastScrape), r => r.Samples.Count == 1 && r.Single() > seen, "Prometheus to scrape FleetQuant again", timeout);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http?.Dispose();
