@@ -18,7 +18,7 @@ internal static class GatewayTestData
     {
         AgentVersion = "test-1",
         CurrentArtifactSha256 = currentArtifact,
-        Profile = new DeviceProfileMessage
+        Profile = new DeviceProfile
         {
             DeviceId = deviceId,
             HardwareClass = "pi4",

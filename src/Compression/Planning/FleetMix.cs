@@ -1,3 +1,5 @@
+using FleetQuant.Protocol.Messages;
+
 namespace FleetQuant.Compression.Planning;
 
 /// <summary>One hardware class of a fleet: its profile file (relative to the mix file) and its share of devices.</summary>

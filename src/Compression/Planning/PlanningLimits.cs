@@ -1,3 +1,5 @@
+using FleetQuant.Protocol.Messages;
+
 namespace FleetQuant.Compression.Planning;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using FleetQuant.Compression.Ladders;
+using FleetQuant.Protocol.Messages;
 
 namespace FleetQuant.Compression.Planning;
 

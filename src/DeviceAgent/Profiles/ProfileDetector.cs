@@ -38,7 +38,7 @@ public static class ProfileDetector
     /// <summary>Until a download has been measured, assume a modest link.</summary>
     private const long DefaultBandwidthBitsPerSecond = 1_000_000;
 
-    public static DeviceProfileMessage Detect(string deviceId, string stateDirectory, string agentVersion, ProfileOverrides overrides, long? measuredBandwidth)
+    public static DeviceProfile Detect(string deviceId, string stateDirectory, string agentVersion, ProfileOverrides overrides, long? measuredBandwidth)
     {
         var ram = overrides.RamBytes ?? ReadMemTotalBytes() ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         var arch = overrides.Arch ?? RuntimeInformation.ProcessArchitecture switch
@@ -48,7 +48,7 @@ public static class ProfileDetector
             Architecture.Arm => "armv7",
             var other => other.ToString().ToLowerInvariant(),
         };
-        return new DeviceProfileMessage
+        return new DeviceProfile
         {
             DeviceId = deviceId,
             HardwareClass = overrides.HardwareClass ?? $"{arch}-{ram / (1024 * 1024 * 1024.0):0}g",

@@ -12,7 +12,7 @@ public static class MessageMapping
     public static DeviceHello ToGrain(HelloMessage hello) =>
         new(ToGrain(hello.Profile, hello.AgentVersion), hello.CurrentArtifactSha256);
 
-    public static DeviceProfileInfo ToGrain(DeviceProfileMessage p, string agentVersion) =>
+    public static DeviceProfileInfo ToGrain(DeviceProfile p, string agentVersion) =>
         new(p.DeviceId, p.HardwareClass, p.Arch, p.CpuCores, [.. p.CpuFeatures], p.RamBytes, p.ModelMemoryBudgetBytes, p.StorageBytes,
             p.BandwidthBitsPerSecond, p.DataCapBytesPerMonth, p.OrtVersion, string.IsNullOrEmpty(p.AgentVersion) ? agentVersion : p.AgentVersion,
             new Dictionary<string, string>(p.Tags, StringComparer.Ordinal));

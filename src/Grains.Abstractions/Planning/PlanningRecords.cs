@@ -1,8 +1,8 @@
 namespace FleetQuant.Grains.Planning;
 
 /// <summary>
-/// A device's hardware and link, as grains carry it (the compression library's DeviceProfile has no Orleans
-/// attributes; the grains map between the two in one place).
+/// A device's hardware and link, as grains carry and store it (the protocol's DeviceProfile has no Orleans
+/// attributes; the Gateway and the grains each map to and from it in one place).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("fq.DeviceProfileInfo")]
 public sealed record DeviceProfileInfo(

@@ -1,6 +1,7 @@
 using FleetQuant.Compression.Ladders;
 using FleetQuant.Compression.Planning;
 using FleetQuant.Grains.Planning;
+using FleetQuant.Protocol.Messages;
 
 namespace FleetQuant.Grains.Compression;
 

@@ -3,7 +3,7 @@ namespace FleetQuant.Protocol.Messages;
 /// <summary>Sent by a device when it connects: who it is, what it runs, what it can take.</summary>
 public sealed record HelloMessage
 {
-    public required DeviceProfileMessage Profile { get; init; }
+    public required DeviceProfile Profile { get; init; }
 
     public required string AgentVersion { get; init; }
 
@@ -12,36 +12,6 @@ public sealed record HelloMessage
 
     /// <summary>Highest manifest release the device has accepted (its anti-rollback floor).</summary>
     public long LastAcceptedRelease { get; init; }
-}
-
-/// <summary>The device's hardware profile as it reports it (camelCase JSON, same fields as the planner's profile).</summary>
-public sealed record DeviceProfileMessage
-{
-    public required string DeviceId { get; init; }
-
-    public required string HardwareClass { get; init; }
-
-    public required string Arch { get; init; }
-
-    public required int CpuCores { get; init; }
-
-    public IReadOnlyList<string> CpuFeatures { get; init; } = [];
-
-    public required long RamBytes { get; init; }
-
-    public required long ModelMemoryBudgetBytes { get; init; }
-
-    public required long StorageBytes { get; init; }
-
-    public required long BandwidthBitsPerSecond { get; init; }
-
-    public long? DataCapBytesPerMonth { get; init; }
-
-    public string OrtVersion { get; init; } = "";
-
-    public string AgentVersion { get; init; } = "";
-
-    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using FleetQuant.Compression.Planning;
+using FleetQuant.Protocol.Messages;
 using static FleetQuant.Compression.Tests.Planning.PlanningFixtures;
 
 namespace FleetQuant.Compression.Tests.Planning;

@@ -1,5 +1,6 @@
 using FleetQuant.Compression.Ladders;
 using FleetQuant.Compression.Planning;
+using FleetQuant.Protocol.Messages;
 
 namespace FleetQuant.Compression.Tests.Planning;
 

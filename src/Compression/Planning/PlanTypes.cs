@@ -1,42 +1,5 @@
 namespace FleetQuant.Compression.Planning;
 
-/// <summary>
-/// What a device is and can take: the planner's input. JSON is camelCase (docs/PLANNER.md has examples).
-/// </summary>
-public sealed record DeviceProfile
-{
-    public required string DeviceId { get; init; }
-
-    /// <summary>A fleet-wide class such as "pi-zero-2"; devices of one class should land on the same few recipes.</summary>
-    public required string HardwareClass { get; init; }
-
-    /// <summary>CPU architecture, e.g. "arm64", "armv7", "x86_64".</summary>
-    public required string Arch { get; init; }
-
-    public required int CpuCores { get; init; }
-
-    /// <summary>CPU features relevant to inference kernels, e.g. "avx2", "avx512vnni", "neon", "dotprod".</summary>
-    public IReadOnlyList<string> CpuFeatures { get; init; } = [];
-
-    public required long RamBytes { get; init; }
-
-    /// <summary>Memory the model may use at run time (what ONNX Runtime really holds).</summary>
-    public required long ModelMemoryBudgetBytes { get; init; }
-
-    public required long StorageBytes { get; init; }
-
-    /// <summary>Measured downlink bandwidth.</summary>
-    public required long BandwidthBitsPerSecond { get; init; }
-
-    public long? DataCapBytesPerMonth { get; init; }
-
-    public string OrtVersion { get; init; } = "";
-
-    public string AgentVersion { get; init; } = "";
-
-    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
-}
-
 /// <summary>The operator's limits for choosing a recipe.</summary>
 public sealed record PlanPolicy
 {
