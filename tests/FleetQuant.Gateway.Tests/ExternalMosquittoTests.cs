@@ -30,12 +30,12 @@ public sealed class ExternalMosquittoTests(MosquittoHost host) : IClassFixture<M
         await using (var gateway = new TestMqttClient())
         {
             Assert.Equal(MqttClientConnectResultCode.Success,
-                await gateway.ConnectAsync("127.0.0.1", host.BrokerPort, "test-gateway-client", "fleetquant-gateway", MosquittoHost.GatewaySecret));
+                await gateway.ConnectAsync("127.0.0.1", host.BrokerPort, "test-gateway-client", "fleetquant-gateway", MosquittoBrokerHost.GatewaySecret));
             var command = new DeviceCommand { Kind = CommandKind.SetTelemetryInterval, TelemetryIntervalSeconds = 30 };
             await gateway.PublishAsync(DeviceTopics.Down("mq-dev-2", DeviceTopics.Command), command);
             await gateway.PublishAsync(DeviceTopics.Down(device.DeviceId, DeviceTopics.Command), command);
         }
-        await client.NextAsync(DeviceTopics.Down(device.DeviceId, DeviceTopics.Command), TimeSpan.FromSeconds(10));
+        await client.NextAsync(DeviceTopics.Down(device.DeviceId, DeviceTopics.Command), TimeSpan.FromSeconds(30));
         Assert.DoesNotContain(DeviceTopics.Down("mq-dev-2", DeviceTopics.Command), client.Seen);
         Assert.Equal(MqttClientPublishReasonCode.NotAuthorized,
             await client.PublishAsync(DeviceTopics.Up("mq-dev-2", DeviceTopics.Status), new StatusMessage { Online = false }));
