@@ -4,17 +4,19 @@ using FleetQuant.Grains.Hosting;
 using FleetQuant.Grains.Planning;
 using FleetQuant.Grains.Rollouts;
 using FleetQuant.Grains.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Hosting;
 
 namespace FleetQuant.Grains.Tests;
 
 /// <summary>A cluster whose rollouts dispatch one batch of two devices per call or tick.</summary>
 public sealed class SlicedDispatchFixture : FleetClusterFixture
 {
-    protected override void ConfigureRollouts(RolloutOptions options)
+    protected override void ConfigureSilo(ISiloBuilder silo) => silo.Services.Configure<RolloutOptions>(options =>
     {
         options.DispatchBatchSize = 2;
         options.DispatchSlice = TimeSpan.Zero;
-    }
+    });
 }
 
 /// <summary>

@@ -27,4 +27,10 @@ public sealed class RolloutOptions
 
     /// <summary>Soak time a wave waits after its devices succeed when a rollout names none.</summary>
     public TimeSpan DefaultMinimumSoak { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long devices the cluster cannot reach (a silo leaving, a storage hiccup) are retried on later ticks before
+    /// they count as failed. A device's own error counts at once; a silo restart must not trip the failure threshold.
+    /// </summary>
+    public TimeSpan UnreachableGrace { get; set; } = TimeSpan.FromMinutes(2);
 }

@@ -313,24 +313,44 @@ public sealed class RolloutGrain(
                 }
                 size = average <= 0 ? 1 : (int)Math.Clamp(Math.Floor(S.BudgetTokens / average), 1, size);
             }
-            var batch = S.Targets.GetRange(S.NextDispatch, size);
+            // A batch retried after unreachable devices assigns only those still waiting, so bytes are counted once.
+            var waiting = S.Targets.GetRange(S.NextDispatch, size).Where(id => !S.Devices.ContainsKey(id)).ToList();
             var assignment = new ModelAssignment(spec.ModelId, spec.Version, spec.Policy, RolloutId, S.Ladder);
-            var results = await Task.WhenAll(batch.Select(id => AssignAsync(id, assignment)));
-            for (var i = 0; i < batch.Count; i++)
+            var results = await Task.WhenAll(waiting.Select(id => AssignAsync(id, assignment)));
+            var unreachable = new List<string>();
+            for (var i = 0; i < waiting.Count; i++)
             {
-                var (status, bytes) = results[i];
-                S.Devices[batch[i]] = status;
-                S.PlannedBytes += bytes;
-                S.BudgetTokens -= bytes;
+                if (results[i] is not { } result)
+                {
+                    unreachable.Add(waiting[i]);
+                    continue;
+                }
+                S.Devices[waiting[i]] = result.Status;
+                S.PlannedBytes += result.Bytes;
+                S.BudgetTokens -= result.Bytes;
             }
-            S.NextDispatch += size;
             batches++;
             _dirty = true;
+            if (unreachable.Count > 0)
+            {
+                S.UnreachableSince ??= clock.UtcNow;
+                if (clock.UtcNow - S.UnreachableSince < _options.UnreachableGrace)
+                {
+                    return $"cluster: {unreachable.Count} devices could not be reached since {S.UnreachableSince:u}; retrying on the next tick";
+                }
+                foreach (var id in unreachable)
+                {
+                    S.Devices[id] = DeviceRolloutStatus.Failed;
+                }
+            }
+            S.UnreachableSince = null;
+            S.NextDispatch += size;
         }
         return null;
     }
 
-    private async Task<(DeviceRolloutStatus Status, long Bytes)> AssignAsync(string deviceId, ModelAssignment assignment)
+    /// <summary>The device's answer, or null when the cluster could not deliver the call (retried later).</summary>
+    private async Task<(DeviceRolloutStatus Status, long Bytes)?> AssignAsync(string deviceId, ModelAssignment assignment)
     {
         try
         {
@@ -340,6 +360,11 @@ public sealed class RolloutGrain(
                 return (DeviceRolloutStatus.Succeeded, 0);
             }
             return result.Desired is { } desired ? (DeviceRolloutStatus.Dispatched, desired.TransferBytes) : (DeviceRolloutStatus.Unfit, 0);
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException)
+        {
+            logger.LogInformation("assigning {Device} in {Rollout} did not reach the device: {Error}", deviceId, RolloutId, ex.Message);
+            return null;
         }
         catch (Exception ex)
         {

@@ -62,6 +62,10 @@ public sealed class RolloutGrainState
     /// <summary>A wave that finished below its success threshold and that the operator resumed past.</summary>
     [Id(15)]
     public int? AcceptedShortWave { get; set; }
+
+    /// <summary>When the batch at <see cref="NextDispatch"/> first had devices the cluster could not reach.</summary>
+    [Id(16)]
+    public DateTimeOffset? UnreachableSince { get; set; }
 }
 
 /// <summary>Mean p95 latency and confidence over a sample of devices.</summary>

@@ -5,6 +5,7 @@ using FleetQuant.Grains.Hosting;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Planning;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Hosting;
 using Orleans.TestingHost;
 
 namespace FleetQuant.Grains.Tests.Support;
@@ -49,11 +50,8 @@ public class FleetClusterFixture : IAsyncLifetime
                 o.LadderMixedPrecision = false;
             });
             // Tests drive rollouts with Tick() after moving the manual clock; the real-time timer stays out of the way.
-            silo.Services.Configure<RolloutOptions>(o =>
-            {
-                o.TickPeriod = TimeSpan.FromHours(1);
-                ConfigureRollouts(o);
-            });
+            silo.Services.Configure<RolloutOptions>(o => o.TickPeriod = TimeSpan.FromHours(1));
+            ConfigureSilo(silo);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
@@ -85,8 +83,8 @@ public class FleetClusterFixture : IAsyncLifetime
 
     public IDeviceGrain Device(string id) => Client.GetGrain<IDeviceGrain>(id);
 
-    /// <summary>Lets a derived fixture change how rollouts dispatch.</summary>
-    protected virtual void ConfigureRollouts(RolloutOptions options)
+    /// <summary>Lets a derived fixture add to the silo (rollout options, call filters); runs after the defaults.</summary>
+    protected virtual void ConfigureSilo(ISiloBuilder silo)
     {
     }
 
