@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Tests.Support;
 
