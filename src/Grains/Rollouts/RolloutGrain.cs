@@ -361,7 +361,7 @@ public sealed class RolloutGrain(
             }
             return result.Desired is { } desired ? (DeviceRolloutStatus.Dispatched, desired.TransferBytes) : (DeviceRolloutStatus.Unfit, 0);
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException)
+        catch (Exception ex) when (ex is OrleansException or TimeoutException or OperationCanceledException)
         {
             logger.LogInformation("assigning {Device} in {Rollout} did not reach the device: {Error}", deviceId, RolloutId, ex.Message);
             return null;
