@@ -20,7 +20,11 @@ public sealed class UnreachableDevicesFixture : FleetClusterFixture
 
     protected override void ConfigureSilo(ISiloBuilder silo)
     {
-        silo.Services.Configure<RolloutOptions>(o => o.UnreachableGrace = Grace);
+        silo.Services.Configure<RolloutOptions>(o =>
+        {
+            o.UnreachableGrace = Grace;
+            o.DefaultMinimumSoak = TimeSpan.Zero;
+        });
         silo.AddIncomingGrainCallFilter(context =>
         {
             if (context.InterfaceMethod.Name == nameof(IDeviceGrain.Assign) && Unreachable.ContainsKey(context.TargetId.Key.ToString()!))
@@ -82,7 +86,38 @@ public sealed class RolloutUnreachableDeviceTests(UnreachableDevicesFixture flee
         Assert.Contains("1 of 4 devices failed", past.Reason);
     }
 
-    private async Task<IRolloutGrain> CreateAsync(string name, int devices, int unreachable)
+    [Fact]
+    public async Task AWaveWithUnreachableDevices_DoesNotComplete_EvenPastItsSuccessThreshold()
+    {
+        var rollout = await CreateAsync("advance", devices: 4, unreachable: 1, successThreshold: 0.5);
+        await rollout.Start();
+
+        await ReportSucceededAsync(["advance-1", "advance-2", "advance-3"]);
+        var held = await Eventually.Until(rollout.Tick, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3, "three outcomes counted");
+
+        Assert.Equal(RolloutState.Running, held.State);
+        Assert.Equal(1, held.Counts[DeviceRolloutStatus.Waiting]);
+        Assert.Contains("could not be reached", held.Hold);
+
+        fleet.Unreachable.Clear();
+        await rollout.Tick();
+        await ReportSucceededAsync(["advance-0"]);
+        var done = await Eventually.Until(rollout.Tick, v => v.State != RolloutState.Running, "the rollout to finish");
+
+        Assert.Equal(RolloutState.Completed, done.State);
+        Assert.Equal(4, done.Counts[DeviceRolloutStatus.Succeeded]);
+    }
+
+    private async Task ReportSucceededAsync(IEnumerable<string> ids)
+    {
+        foreach (var id in ids)
+        {
+            var desired = (await fleet.Device(id).GetDesiredState())!;
+            await fleet.Device(id).ReportUpdate(new UpdateProgress(desired.Release, UpdateStatus.Succeeded, desired.TransferBytes, null));
+        }
+    }
+
+    private async Task<IRolloutGrain> CreateAsync(string name, int devices, int unreachable, double successThreshold = 1.0)
     {
         var tags = new Dictionary<string, string> { ["suite"] = name };
         for (var i = 0; i < devices; i++)
@@ -96,7 +131,7 @@ public sealed class RolloutUnreachableDeviceTests(UnreachableDevicesFixture flee
         await fleet.ReadyModelAsync($"{name}-model");
         var rollout = fleet.Client.GetGrain<IRolloutGrain>($"{name}-rollout");
         await rollout.Create(new RolloutSpec($"{name}-model", "v1", new TargetSelector(tags, [], []), [WaveSpec.PercentOf(100)],
-            1.0, 0.2, FailureAction.Pause, null, null, new PlanPolicyInfo(MaxTransferSeconds: 60, MaxAccuracyDrop: 1.0)));
+            successThreshold, 0.2, FailureAction.Pause, null, null, new PlanPolicyInfo(MaxTransferSeconds: 60, MaxAccuracyDrop: 1.0)));
         return rollout;
     }
 }

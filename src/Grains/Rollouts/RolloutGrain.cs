@@ -189,7 +189,9 @@ public sealed class RolloutGrain(
                 break;
             }
             var wave = Wave(S.CurrentWave);
-            if (!wave.MetSuccess(spec.SuccessThreshold) && S.AcceptedShortWave != S.CurrentWave)
+            // A wave whose devices are not all assigned yet (budget, slice, unreachable devices) never advances, even
+            // past its success threshold: the rest of it would otherwise ride along with the next wave, or be left out.
+            if (dispatchHold is not null || (!wave.MetSuccess(spec.SuccessThreshold) && S.AcceptedShortWave != S.CurrentWave))
             {
                 S.Hold = dispatchHold;
                 if (wave.Settled && dispatchHold is null)
