@@ -31,11 +31,7 @@ public sealed class StreamCodecTests
         var data = StreamCoder.Encode(symbols, bits, codec);
         using var workspace = new DecodeWorkspace();
 
-        var bulk = StreamCoder.DecodeAll(codec, data, symbols.Length, bits, workspace);
-        workspace.ReleaseAll();
-        var reader = StreamCoder.OpenReader(codec, data, symbols.Length, bits, workspace);
-        var streamed = symbols.Select(_ => (byte)reader.Next()).ToArray();
-        reader.Finish();
+        var (bulk, streamed) = DecodeBothWays(codec, data, symbols.Length, bits, workspace);
 
         Assert.Equal(symbols, bulk);
         Assert.Equal(symbols, streamed);
@@ -80,11 +76,7 @@ public sealed class StreamCodecTests
             var cut = random.Next(4) == 0 ? mutated[..random.Next(mutated.Length)] : mutated;
             try
             {
-                var bulk = StreamCoder.DecodeAll(codec, cut, symbols.Length, bits, workspace);
-                workspace.ReleaseAll();
-                var reader = StreamCoder.OpenReader(codec, cut, symbols.Length, bits, workspace);
-                var streamed = symbols.Select(_ => (byte)reader.Next()).ToArray();
-                reader.Finish();
+                var (bulk, streamed) = DecodeBothWays(codec, cut, symbols.Length, bits, workspace);
                 Assert.Equal(bulk, streamed);
                 Assert.All(bulk, s => Assert.True(s >> bits == 0));
                 decoded++;
@@ -124,5 +116,20 @@ public sealed class StreamCodecTests
 
         Assert.NotEqual(StreamCodec.Stored, codec);
         Assert.True(data.Length < symbols.Length * 0.97, $"{codec} coded {symbols.Length} bytes in {data.Length}");
+    }
+
+    /// <summary>The stream decoded whole, then one symbol at a time through the streaming reader, in one workspace.</summary>
+    private static (byte[] Bulk, byte[] Streamed) DecodeBothWays(StreamCodec codec, byte[] data, int count, int bits, DecodeWorkspace workspace)
+    {
+        var bulk = StreamCoder.DecodeAll(codec, data, count, bits, workspace);
+        workspace.ReleaseAll();
+        var reader = StreamCoder.OpenReader(codec, data, count, bits, workspace);
+        var streamed = new byte[count];
+        for (var i = 0; i < count; i++)
+        {
+            streamed[i] = (byte)reader.Next();
+        }
+        reader.Finish();
+        return (bulk, streamed);
     }
 }
