@@ -1,0 +1,99 @@
+using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
+
+namespace FleetQuant.Compression.Evaluation;
+
+/// <summary>
+/// The tensor element types FleetQuant feeds and reads, the managed array each is held in, and conversions. float16 and
+/// bfloat16 are kept as their raw 16-bit patterns (<c>ushort[]</c>), bool as <c>bool[]</c>, strings as <c>string[]</c>.
+/// </summary>
+public static class ElementTypes
+{
+    /// <summary>The managed element type that holds <paramref name="type"/>, or null when FleetQuant cannot hold it.</summary>
+    public static Type? ClrType(DataType type) => type switch
+    {
+        DataType.Float => typeof(float),
+        DataType.Double => typeof(double),
+        DataType.Float16 or DataType.Bfloat16 or DataType.Uint16 => typeof(ushort),
+        DataType.Int8 => typeof(sbyte),
+        DataType.Uint8 => typeof(byte),
+        DataType.Int16 => typeof(short),
+        DataType.Int32 => typeof(int),
+        DataType.Uint32 => typeof(uint),
+        DataType.Int64 => typeof(long),
+        DataType.Uint64 => typeof(ulong),
+        DataType.Bool => typeof(bool),
+        DataType.String => typeof(string),
+        _ => null,
+    };
+
+    /// <summary>Bytes per element (strings: 0).</summary>
+    public static int Size(DataType type) => type switch
+    {
+        DataType.Double or DataType.Int64 or DataType.Uint64 => 8,
+        DataType.Float or DataType.Int32 or DataType.Uint32 => 4,
+        DataType.Float16 or DataType.Bfloat16 or DataType.Uint16 or DataType.Int16 => 2,
+        DataType.Int8 or DataType.Uint8 or DataType.Bool => 1,
+        _ => 0,
+    };
+
+    public static bool IsSupported(DataType type) => ClrType(type) is not null;
+
+    public static bool IsFloatingPoint(DataType type) =>
+        type is DataType.Float or DataType.Double or DataType.Float16 or DataType.Bfloat16;
+
+    public static bool IsInteger(DataType type) =>
+        type is DataType.Int8 or DataType.Uint8 or DataType.Int16 or DataType.Uint16 or DataType.Int32 or DataType.Uint32
+            or DataType.Int64 or DataType.Uint64;
+
+    /// <summary>The lower-case ONNX name (<c>float</c>, <c>int64</c>, <c>float16</c>…), as messages and JSON show it.</summary>
+    public static string Name(DataType type) => type.ToString().ToLowerInvariant();
+
+    /// <summary>A new zeroed array of <paramref name="length"/> elements of <paramref name="type"/>.</summary>
+    public static Array NewArray(DataType type, long length) =>
+        Array.CreateInstance(ClrType(type) ?? throw new NotSupportedException($"element type {Name(type)} is not supported"), checked((int)length));
+
+    /// <summary>Element <paramref name="index"/> of <paramref name="values"/> as a double (strings are not numbers: NaN).</summary>
+    public static double ToDouble(DataType type, Array values, long index) => values switch
+    {
+        float[] f => f[index],
+        double[] d => d[index],
+        ushort[] u when type == DataType.Float16 => (double)BitConverter.UInt16BitsToHalf(u[index]),
+        ushort[] u when type == DataType.Bfloat16 => BitConverter.Int32BitsToSingle(u[index] << 16),
+        ushort[] u => u[index],
+        sbyte[] s => s[index],
+        byte[] b => b[index],
+        short[] s => s[index],
+        int[] i => i[index],
+        uint[] u => u[index],
+        long[] l => l[index],
+        ulong[] u => u[index],
+        bool[] b => b[index] ? 1 : 0,
+        _ => double.NaN,
+    };
+
+    /// <summary>Stores <paramref name="value"/> at <paramref name="index"/>, rounded and saturated to the element type.</summary>
+    public static void Set(DataType type, Array values, long index, double value)
+    {
+        switch (values)
+        {
+            case float[] f: f[index] = (float)value; break;
+            case double[] d: d[index] = value; break;
+            case ushort[] u when type == DataType.Float16: u[index] = BitConverter.HalfToUInt16Bits((Half)value); break;
+            case ushort[] u when type == DataType.Bfloat16: u[index] = (ushort)(BitConverter.SingleToInt32Bits((float)value) >> 16); break;
+            case ushort[] u: u[index] = (ushort)Saturate(value, ushort.MinValue, ushort.MaxValue); break;
+            case sbyte[] s: s[index] = (sbyte)Saturate(value, sbyte.MinValue, sbyte.MaxValue); break;
+            case byte[] b: b[index] = (byte)Saturate(value, byte.MinValue, byte.MaxValue); break;
+            case short[] s: s[index] = (short)Saturate(value, short.MinValue, short.MaxValue); break;
+            case int[] i: i[index] = (int)Saturate(value, int.MinValue, int.MaxValue); break;
+            case uint[] u: u[index] = (uint)Saturate(value, uint.MinValue, uint.MaxValue); break;
+            case long[] l: l[index] = (long)Saturate(value, long.MinValue, long.MaxValue); break;
+            case ulong[] u: u[index] = (ulong)Saturate(value, ulong.MinValue, ulong.MaxValue); break;
+            case bool[] b: b[index] = value != 0; break;
+            case string[] s: s[index] = value.ToString(System.Globalization.CultureInfo.InvariantCulture); break;
+            default: throw new NotSupportedException($"cannot store into {values.GetType().Name}");
+        }
+    }
+
+    private static double Saturate(double value, double min, double max) =>
+        double.IsNaN(value) ? 0 : Math.Clamp(Math.Round(value), min, max);
+}
