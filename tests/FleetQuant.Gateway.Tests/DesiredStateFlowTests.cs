@@ -50,7 +50,7 @@ public sealed class DesiredStateFlowTests(AllInOneHost host) : IClassFixture<All
         Assert.Equal("flow-fashion", manifest.ModelId);
         Assert.Equal(1, manifest.ModelVersion);
         Assert.NotNull(manifest.SmokeTest);
-        Assert.Equal([1, 784], manifest.SmokeTest.InputShape);
+        Assert.Equal([1, 784], Assert.Single(manifest.SmokeTest.Inputs).Shape);
 
         // A manifest altered in transit no longer verifies.
         var tampered = ProtocolJson.Deserialize<SignedManifest>(desired) with { Payload = ProtocolJson.SerializeToString(manifest with { Release = manifest.Release + 1 }) };

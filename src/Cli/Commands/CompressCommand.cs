@@ -21,18 +21,18 @@ public static class CompressCommand
         var model = new Option<string>("--model") { Description = "ONNX model to compress", Required = true };
         var recipe = new Option<string>("--recipe") { Description = "Recipe id (e.g. p50+q4b32a) or recipe JSON file", Required = true };
         var output = new Option<string>("--out") { Description = "Where to write the compressed ONNX model", Required = true };
-        var data = new Option<string?>("--data") { Description = "Calibration data (IDX) for steps that measure activations" };
+        var data = new DataOptions("Calibration data for steps that measure activations", "Samples to take from --data (default 256)");
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text" };
-        var command = new Command("compress", "Compress a model with a recipe and write runnable ONNX") { model, recipe, output, data, json };
+        var command = new Command("compress", "Compress a model with a recipe and write runnable ONNX") { model, recipe, output, json };
+        data.AddTo(command);
         command.SetAction(parse =>
         {
             var source = EvalSets.LoadModel(parse.GetValue(model)!);
             var parsed = Recipe.Parse(parse.GetValue(recipe)!);
-            var dataPath = parse.GetValue(data);
-            var calibration = dataPath is null ? null : EvalSets.Load(source, dataPath, 256);
+            var calibration = data.LoadCalibration(parse, source, parse.GetValue(data.Samples) ?? 256);
             var compressed = ModelCompressor.Compress(source, parsed, calibration);
             var bytes = OnnxModelFile.Serialize(compressed.Model);
-            CheckRuns(compressed.Model, bytes, calibration);
+            CheckRuns(compressed.Model, bytes, calibration ?? TryGenerate(parse, data, compressed.Model));
 
             var outPath = parse.GetValue(output)!;
             OnnxModelFile.Save(compressed.Model, outPath);
@@ -51,15 +51,26 @@ public static class CompressCommand
         return command;
     }
 
-    /// <summary>Every written model must run in ONNX Runtime; one generated sample proves it when the shape is known.</summary>
-    private static void CheckRuns(ModelProto model, byte[] bytes, EvalSet? calibration)
+    /// <summary>Every written model must run in ONNX Runtime: one sample of the data, or one generated from the hints, proves it.</summary>
+    private static void CheckRuns(ModelProto model, byte[] bytes, EvalSet? sample)
     {
-        var shape = ModelShapes.SampleShape(model);
-        var sample = calibration?.Take(1)
-            ?? (shape is not null && shape.All(d => d > 0) ? Compression.Data.GeneratedInputs.Create(shape, 1, EvalSets.GeneratedSeed) : null);
         if (sample is not null)
         {
-            new ModelEvaluator().CheckRuns(bytes, sample);
+            new ModelEvaluator().CheckRuns(bytes, sample.Take(1));
+        }
+    }
+
+    /// <summary>One generated sample, or null (said on stderr) when the inputs cannot be generated without more hints.</summary>
+    private static EvalSet? TryGenerate(ParseResult parse, DataOptions data, ModelProto model)
+    {
+        try
+        {
+            return EvalSets.Generate(model, 1, data.Hints(parse));
+        }
+        catch (OnnxModelException ex)
+        {
+            Console.Error.WriteLine($"not run in ONNX Runtime: {ex.Message}");
+            return null;
         }
     }
 

@@ -7,16 +7,16 @@ using Spectre.Console;
 namespace FleetQuant.Cli.Commands;
 
 /// <summary>
-/// <c>fleetquant ladder --model m.onnx (--data &lt;eval set&gt; | --samples N) [--json out.json]</c>: measures the
-/// recipe grid, prints a table (Pareto entries marked) and optionally writes the ladder JSON.
+/// <c>fleetquant ladder --model m.onnx [--data &lt;eval set&gt;] [--samples N] [--input-shape/-value/-range NAME=…]
+/// [--json out.json]</c>: measures the recipe grid (on 64 generated samples without --data), prints a table (Pareto
+/// entries marked) and optionally writes the ladder JSON.
 /// </summary>
 public static class LadderCommand
 {
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "ONNX model", Required = true };
-        var data = new Option<string?>("--data") { Description = "Labelled evaluation set (IDX images file or directory)" };
-        var samples = new Option<int?>("--samples") { Description = "Generated samples (fidelity to the original), or a cap on --data" };
+        var data = new DataOptions("Evaluation set", "Generated samples (fidelity to the original), or a cap on --data");
         var jsonOut = new Option<string?>("--json") { Description = "Write the ladder JSON to this file" };
         var recipes = new Option<string?>("--recipes") { Description = "Comma-separated recipe ids instead of the default grid" };
         var noMixed = new Option<bool>("--no-mixed") { Description = "Skip the sensitivity analysis and mixed-precision recipe" };
@@ -26,23 +26,20 @@ public static class LadderCommand
         var latencyRuns = new Option<int>("--latency-runs") { Description = "Timed single-sample runs per recipe", DefaultValueFactory = _ => 20 };
         var command = new Command("ladder", "Measure the recipe ladder of a model and mark the Pareto front")
         {
-            model, data, samples, jsonOut, recipes, noMixed, budget, mixedLow, mixedHigh, latencyRuns,
+            model, jsonOut, recipes, noMixed, budget, mixedLow, mixedHigh, latencyRuns,
         };
+        data.AddTo(command);
         command.Validators.Add(result =>
         {
-            if (result.GetValue(data) is null && result.GetValue(samples) is null)
+            if (result.GetValue(latencyRuns) < 0 || result.GetValue(budget) is <= 0)
             {
-                result.AddError("give --data <eval set> or --samples N");
-            }
-            if (result.GetValue(samples) is <= 0 || result.GetValue(latencyRuns) < 0 || result.GetValue(budget) is <= 0)
-            {
-                result.AddError("--samples and --budget must be positive, --latency-runs not negative");
+                result.AddError("--budget must be positive, --latency-runs not negative");
             }
         });
         command.SetAction((parse, cancellationToken) =>
         {
             var source = EvalSets.LoadModel(parse.GetValue(model)!);
-            var set = EvalSets.Load(source, parse.GetValue(data), parse.GetValue(samples));
+            var set = data.Load(parse, source);
             var options = new LadderOptions
             {
                 IncludeMixedPrecision = !parse.GetValue(noMixed),

@@ -16,14 +16,14 @@ public static class PackCommand
         var model = new Option<string>("--model") { Description = "ONNX model to compress", Required = true };
         var recipe = new Option<string>("--recipe") { Description = "Recipe id (e.g. q4b32a) or recipe JSON file", Required = true };
         var output = new Option<string>("--out") { Description = "Where to write the artifact (.fqa)", Required = true };
-        var data = new Option<string?>("--data") { Description = "Calibration data (IDX) for steps that measure activations" };
-        var command = new Command("pack", "Compress a model with a recipe and write its artifact") { model, recipe, output, data };
+        var data = new DataOptions("Calibration data for steps that measure activations", "Samples to take from --data (default 256)");
+        var command = new Command("pack", "Compress a model with a recipe and write its artifact") { model, recipe, output };
+        data.AddTo(command);
         command.SetAction(parse =>
         {
             var source = EvalSets.LoadModel(parse.GetValue(model)!);
             var parsed = Recipe.Parse(parse.GetValue(recipe)!);
-            var dataPath = parse.GetValue(data);
-            var calibration = dataPath is null ? null : EvalSets.Load(source, dataPath, 256);
+            var calibration = data.LoadCalibration(parse, source, parse.GetValue(data.Samples) ?? 256);
             var compressed = ModelCompressor.Compress(source, parsed, calibration);
             var clock = Stopwatch.StartNew();
             var artifact = ArtifactWriter.Pack(compressed);

@@ -48,6 +48,37 @@ public static class ElementTypes
     /// <summary>The lower-case ONNX name (<c>float</c>, <c>int64</c>, <c>float16</c>…), as messages and JSON show it.</summary>
     public static string Name(DataType type) => type.ToString().ToLowerInvariant();
 
+    /// <summary>The element type an ONNX lower-case name (<see cref="Name"/>) stands for, or null when unknown or unsupported.</summary>
+    public static DataType? Parse(string name) =>
+        Enum.TryParse<DataType>(name, ignoreCase: true, out var type) && type.ToString().Equals(name, StringComparison.OrdinalIgnoreCase) && IsSupported(type)
+            ? type
+            : null;
+
+    /// <summary>The little-endian bytes of a numeric array (not strings).</summary>
+    public static byte[] ToBytes(Array values)
+    {
+        if (values is string[])
+        {
+            throw new NotSupportedException("string tensors have no fixed-size byte form");
+        }
+        var bytes = new byte[Buffer.ByteLength(values)];
+        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+        return bytes;
+    }
+
+    /// <summary>An array of <paramref name="type"/> from its little-endian bytes; the length must be whole elements.</summary>
+    public static Array FromBytes(DataType type, byte[] bytes)
+    {
+        var size = Size(type);
+        if (size == 0 || bytes.Length % size != 0)
+        {
+            throw new InvalidDataException($"{bytes.Length} bytes are not whole {Name(type)} values");
+        }
+        var values = NewArray(type, bytes.Length / size);
+        Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
+        return values;
+    }
+
     /// <summary>A new zeroed array of <paramref name="length"/> elements of <paramref name="type"/>.</summary>
     public static Array NewArray(DataType type, long length) =>
         Array.CreateInstance(ClrType(type) ?? throw new NotSupportedException($"element type {Name(type)} is not supported"), checked((int)length));

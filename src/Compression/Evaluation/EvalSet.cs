@@ -56,6 +56,9 @@ public sealed class EvalSet
     /// <summary>The file or directory the set was read from, for messages; null for generated or uploaded sets.</summary>
     public string? Source { get; }
 
+    /// <summary>The hints the set was made with; inputs the data lacks are fed their <c>--input-value</c> constants.</summary>
+    public InputHints Hints { get; init; } = InputHints.None;
+
     /// <summary>The only input, for code that handles single-input models (the trainer, image helpers).</summary>
     public SampleArray Single => Inputs.Count == 1
         ? Inputs[0]
@@ -72,11 +75,14 @@ public sealed class EvalSet
 
     public ReadOnlySpan<float> Sample(int index) => Data.AsSpan(index * SampleSize, SampleSize);
 
+    /// <summary>The same samples with <paramref name="hints"/> for the inputs the data lacks.</summary>
+    public EvalSet WithHints(InputHints hints) => new(Inputs, Labels, References, Source) { Hints = hints };
+
     /// <summary>The first <paramref name="count"/> samples (all of them when there are fewer).</summary>
     public EvalSet Take(int count)
     {
         var n = Math.Min(count, Count);
-        return n == Count ? this : new EvalSet(Inputs.Select(i => i.Take(n)).ToList(), Labels?[..n], References.Select(r => r.Take(n)).ToList(), Source);
+        return n == Count ? this : new EvalSet(Inputs.Select(i => i.Take(n)).ToList(), Labels?[..n], References.Select(r => r.Take(n)).ToList(), Source) { Hints = Hints };
     }
 
     public string Describe() => $"{Count} samples of {string.Join(", ", Inputs.Select(i => i.Describe()))}{(Source is null ? "" : $" from {Source}")}";

@@ -22,6 +22,9 @@ public static class OutputScores
         return best;
     }
 
+    /// <summary>Fraction of samples whose first output's argmax equals the label.</summary>
+    public static double Accuracy(ModelOutputs outputs, IReadOnlyList<int> labels) => Accuracy(outputs.First.Samples, labels);
+
     /// <summary>Fraction of samples whose argmax equals the label.</summary>
     public static double Accuracy(IReadOnlyList<float[]> outputs, IReadOnlyList<int> labels)
     {
@@ -40,6 +43,6 @@ public static class OutputScores
         return (double)correct / outputs.Count;
     }
 
-    /// <summary>The argmax of each output.</summary>
-    public static int[] ArgMaxes(IReadOnlyList<float[]> outputs) => outputs.Select(o => ArgMax(o)).ToArray();
+    /// <summary>The argmax of each sample's first output.</summary>
+    public static int[] ArgMaxes(ModelOutputs outputs) => outputs.First.Samples.Select(o => ArgMax(o)).ToArray();
 }

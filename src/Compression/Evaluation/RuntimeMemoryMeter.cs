@@ -55,27 +55,12 @@ internal static class RuntimeMemoryMeter
     private static long MeasureOnce(byte[] model, EvalSet set)
     {
         using var options = Options();
-        var values = ModelEvaluator.OneRun(set, FirstRunInput(model, set));
+        var one = set.Take(1);
         SettleManagedHeap();
         var before = ProcessMemory.NativeBytes();
         using var session = ModelEvaluator.Open(model, options);
-        RunOnce(session, set, values);
+        using var _ = ModelFeeds.Bind(session, one, one.Hints).Run(session, 0, 1);
         return ProcessMemory.NativeBytes() - before;
-    }
-
-    private static void RunOnce(InferenceSession session, EvalSet set, float[] values)
-    {
-        var input = ModelInput.Of(session, set);
-        using var value = OrtValue.CreateTensorValueFromMemory(values, input.RunShape(input.BatchFor(1)));
-        using var _ = ModelEvaluator.Run(session, input.Name, value, ModelEvaluator.FirstOutputName(session));
-    }
-
-    /// <summary>The input layout, read from a throw-away session so the measured one starts from nothing.</summary>
-    private static ModelInput FirstRunInput(byte[] model, EvalSet set)
-    {
-        using var options = Options();
-        using var session = ModelEvaluator.Open(model, options);
-        return ModelInput.Of(session, set);
     }
 
     private static SessionOptions Options()
@@ -106,7 +91,8 @@ internal static class RuntimeMemoryMeter
         {
             var input = new float[4];
             using var value = OrtValue.CreateTensorValueFromMemory(input, [1, 4]);
-            using var _ = ModelEvaluator.Run(session, "x", value, "y");
+            using var runOptions = new RunOptions();
+            using var _ = session.Run(runOptions, ["x"], [value], ["y"]);
         }
         _warmedUp = true;
     }

@@ -22,13 +22,14 @@ public sealed class LadderBuilder(ModelEvaluator evaluator)
         var reference = evaluator.Outputs(original, set);
         var labels = set.Labels;
         var baselineAccuracy = labels is null ? 1.0 : OutputScores.Accuracy(reference, labels);
+        var classOutput = ModelEvaluator.ClassOutput(set, reference);
         var baseline = new LadderBaseline(
             original.LongLength,
             options.MeasureRuntime ? evaluator.RuntimeBytes(original, set) : 0,
             baselineAccuracy,
             options.MeasureRuntime ? evaluator.LatencyMs(original, set) : 0);
 
-        var context = new Measurement(model, set, reference, baselineAccuracy, options, set.Take(options.CalibrationSamples));
+        var context = new Measurement(model, set, reference, classOutput, baselineAccuracy, options, set.Take(options.CalibrationSamples));
         var total = options.RecipeIds.Count + (options.IncludeMixedPrecision ? 1 : 0);
         var entries = new List<LadderEntry>();
         foreach (var id in options.RecipeIds)
@@ -46,8 +47,14 @@ public sealed class LadderBuilder(ModelEvaluator evaluator)
         }
         progress?.Report(new LadderProgress("done", total, total));
 
-        var metric = labels is null ? Ladder.AgreementMetric : Ladder.AccuracyMetric;
-        return new Ladder(metric, baseline, ParetoFront.Mark(entries)) { EvalSamples = set.Count };
+        var selfFidelity = Fidelity.Compare(reference, reference, classOutput);
+        var metric = labels is not null ? Ladder.AccuracyMetric : selfFidelity.AllClasses ? Ladder.AgreementMetric : Ladder.FidelityMetric;
+        return new Ladder(metric, baseline, ParetoFront.Mark(entries))
+        {
+            EvalSamples = set.Count,
+            Inputs = LadderInput.Describe(set),
+            Outputs = selfFidelity.Outputs.Select(o => new LadderOutput(o.Name, o.Kind)).ToList(),
+        };
     }
 
     private LadderEntry MeasureMixed(Measurement context, long fp32OnnxBytes, IProgress<LadderProgress>? progress, CancellationToken cancellationToken)
@@ -67,16 +74,37 @@ public sealed class LadderBuilder(ModelEvaluator evaluator)
         var wireBytes = ArtifactWriter.Pack(compressed).LongLength;
         var bytes = OnnxModelFile.Serialize(compressed.Model);
         var outputs = evaluator.Outputs(bytes, context.Set);
-        var fidelity = Fidelity.Compare(outputs, context.Reference);
-        var accuracy = context.Set.Labels is { } labels ? OutputScores.Accuracy(outputs, labels) : fidelity.Top1Agreement;
+        var fidelity = Fidelity.Compare(outputs, context.Reference, context.ClassOutput);
+        var accuracy = context.Set.Labels is { } labels ? OutputScores.Accuracy(outputs, labels) : fidelity.Quality;
         var runtimeBytes = context.Options.MeasureRuntime ? evaluator.RuntimeBytes(bytes, context.Set) : 0;
         var latency = context.Options.MeasureRuntime ? evaluator.LatencyMs(bytes, context.Set) : 0;
         return new LadderEntry(recipe.Id, recipe.WeightBits, recipe.PruneRatio, wireBytes, runtimeBytes, accuracy,
             context.BaselineAccuracy - accuracy, latency, Pareto: false)
         {
             Cosine = fidelity.MeanCosine,
+            MaxAbsError = fidelity.MaxAbsError,
+            Top1Agreement = fidelity.Top1Agreement,
+            OutputFidelity = fidelity.Outputs.Select(LadderOutputFidelity.Of).ToList(),
+            Unchanged = compressed.Notes.All(n => n.Action == TensorAction.KeptExact) ? true : null,
+            LeftExact = LeftExact(compressed),
         };
     }
+
+    /// <summary>
+    /// The weights a step could not apply to, with the reason. Not listed: what a recipe keeps FP32 on purpose, and the
+    /// biases and integer tensors no recipe compresses.
+    /// </summary>
+    private static IReadOnlyList<string>? LeftExact(CompressedModel compressed)
+    {
+        var notes = compressed.Notes.Where(n => n.Action == TensorAction.KeptExact && IsWeightLeftExact(compressed.Recipe, n))
+            .Select(n => $"{n.Tensor}: {n.Detail}").Distinct(StringComparer.Ordinal).Take(LadderEntry.MaxNotes).ToList();
+        return notes.Count > 0 ? notes : null;
+    }
+
+    private static bool IsWeightLeftExact(Recipe recipe, TensorNote note) =>
+        (recipe.LayerOverrides.TryGetValue(note.Tensor, out var step) ? step : recipe.WeightCoding) is not null
+        && !note.Detail.StartsWith(WeightCatalog.SmallTensorReason, StringComparison.Ordinal)
+        && !note.Detail.EndsWith(WeightCatalog.IntegerTensorReason, StringComparison.Ordinal);
 
     private static LadderEntry Guarded(string id, Func<LadderEntry> measure)
     {
@@ -107,5 +135,5 @@ public sealed class LadderBuilder(ModelEvaluator evaluator)
         }
     }
 
-    private sealed record Measurement(ModelProto Model, EvalSet Set, IReadOnlyList<float[]> Reference, double BaselineAccuracy, LadderOptions Options, EvalSet Calibration);
+    private sealed record Measurement(ModelProto Model, EvalSet Set, ModelOutputs Reference, string? ClassOutput, double BaselineAccuracy, LadderOptions Options, EvalSet Calibration);
 }

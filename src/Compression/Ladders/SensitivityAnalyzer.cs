@@ -52,10 +52,11 @@ public sealed class SensitivityAnalyzer(ModelEvaluator evaluator)
         return Analyze(model, set, reference, settings, progress, cancellationToken);
     }
 
-    internal SensitivityReport Analyze(ModelProto model, EvalSet set, IReadOnlyList<float[]> reference, IReadOnlyList<SensitivitySetting> settings,
+    internal SensitivityReport Analyze(ModelProto model, EvalSet set, ModelOutputs reference, IReadOnlyList<SensitivitySetting> settings,
         IProgress<LadderProgress>? progress, CancellationToken cancellationToken)
     {
         var baseline = set.Labels is { } labels ? OutputScores.Accuracy(reference, labels) : 1.0;
+        var classOutput = ModelEvaluator.ClassOutput(set, reference);
         var layers = WeightCatalog.Find(model).Weights.Select(w => (w.Name, Parameters: TensorData.ElementCount(w.Tensor))).ToList();
         var results = new List<LayerSensitivity>();
         var total = layers.Count * settings.Count;
@@ -67,8 +68,8 @@ public sealed class SensitivityAnalyzer(ModelEvaluator evaluator)
                 progress?.Report(new LadderProgress($"sensitivity {layer} {setting.Id}", results.Count, total));
                 var (compressed, layerTensors) = Apply(model, layer, setting);
                 var outputs = evaluator.Outputs(OnnxModelFile.Serialize(compressed.Model), set);
-                var fidelity = Fidelity.Compare(outputs, reference);
-                var accuracy = set.Labels is { } l ? OutputScores.Accuracy(outputs, l) : fidelity.Top1Agreement;
+                var fidelity = Fidelity.Compare(outputs, reference, classOutput);
+                var accuracy = set.Labels is { } l ? OutputScores.Accuracy(outputs, l) : fidelity.Quality;
                 var wire = InterimWireSize.MeasureTensors(compressed, layerTensors);
                 results.Add(new LayerSensitivity(layer, parameters, setting.Id, accuracy, baseline - accuracy, fidelity.MeanCosine, wire));
             }

@@ -33,6 +33,12 @@ public static class WeightCatalog
     /// <summary>Tensors smaller than this stay exact: their bytes do not matter and biases are sensitive.</summary>
     public const long MinCompressibleElements = 256;
 
+    /// <summary>How the note of a tensor below <see cref="MinCompressibleElements"/> starts.</summary>
+    public const string SmallTensorReason = "small tensor";
+
+    /// <summary>How the note of a non-float tensor ends.</summary>
+    public const string IntegerTensorReason = "tensor (shapes, indices and integers stay exact)";
+
     public static (IReadOnlyList<WeightRef> Weights, IReadOnlyList<TensorNote> LeftAlone) Find(ModelProto model)
     {
         var weights = new List<WeightRef>();
@@ -61,12 +67,12 @@ public static class WeightCatalog
         weight = null;
         if (!TensorData.IsFloat(tensor))
         {
-            return $"{(TensorProto.Types.DataType)tensor.DataType} tensor (shapes, indices and integers stay exact)";
+            return $"{(TensorProto.Types.DataType)tensor.DataType} {IntegerTensorReason}";
         }
 
         if (TensorData.ElementCount(tensor) < MinCompressibleElements)
         {
-            return $"small tensor ({TensorData.ElementCount(tensor)} values, e.g. a bias)";
+            return $"{SmallTensorReason} ({TensorData.ElementCount(tensor)} values, e.g. a bias)";
         }
 
         var uses = consumers[tensor.Name].ToList();

@@ -34,22 +34,17 @@ internal static class ActivationImportance
         var counts = new long[layers.Count];
         using var options = ModelEvaluator.SingleThreaded();
         using var session = ModelEvaluator.Open(OnnxModelFile.Serialize(probe), options);
-        var input = ModelInput.Of(session, samples);
-        var batch = input.BatchFor(BatchSize);
+        var feeds = ModelFeeds.Bind(session, samples, samples.Hints, BatchSize);
+        var batch = feeds.Batch;
         var names = layers.Select(l => l.NextLayerInput).ToArray();
-        var buffer = new float[batch * samples.SampleSize];
         for (var start = 0; start < samples.Count; start += batch)
         {
             var n = Math.Min(batch, samples.Count - start);
-            samples.Data.AsSpan(start * samples.SampleSize, n * samples.SampleSize).CopyTo(buffer);
-            buffer.AsSpan(n * samples.SampleSize).Clear();
-            using var value = OrtValue.CreateTensorValueFromMemory(buffer, input.RunShape(batch));
-            using var runOptions = new RunOptions();
-            using var outputs = Run(session, runOptions, input.Name, value, names);
+            using var outputs = Run(session, feeds, start, n, names);
             for (var i = 0; i < layers.Count; i++)
             {
                 // A fixed batch is zero-padded; only the real samples' rows count.
-                var rows = input.HasBatchAxis ? (double)n / batch : 1;
+                var rows = feeds.Stacked ? (double)n / batch : 1;
                 counts[i] += Accumulate(outputs[i], layers[i], rows, sums[i]);
             }
         }
@@ -92,15 +87,15 @@ internal static class ActivationImportance
         return outer * span.Inner * layer.NextLayerBlock;
     }
 
-    private static IDisposableReadOnlyCollection<OrtValue> Run(InferenceSession session, RunOptions runOptions, string inputName, OrtValue value, string[] names)
+    private static IDisposableReadOnlyCollection<OrtValue> Run(InferenceSession session, ModelFeeds feeds, int start, int count, string[] names)
     {
         try
         {
-            return session.Run(runOptions, [inputName], [value], names);
+            return feeds.Run(session, start, count, names);
         }
-        catch (OnnxRuntimeException ex)
+        catch (OnnxModelException ex)
         {
-            throw new OnnxModelException($"ONNX Runtime failed to measure activations: {ex.Message.ReplaceLineEndings(" ").Trim()}", ex);
+            throw new OnnxModelException($"measuring activations: {ex.Message}", ex);
         }
     }
 }

@@ -11,7 +11,6 @@ using FleetQuant.Grains.Hosting;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Planning;
 using Microsoft.Extensions.Options;
-using Microsoft.ML.OnnxRuntime;
 
 namespace FleetQuant.Grains.Compression;
 
@@ -70,8 +69,6 @@ public sealed class CompressionEngine(IOptions<CompressionOptions> options)
         {
             return new EvalSet(data.SampleShape, data.Data, data.Labels);
         }
-        using var session = new InferenceSession(onnx);
-        var input = ModelInput.Of(session);
-        return GeneratedInputs.Create(input.SampleShape, GeneratedSamples, seed: 1);
+        return GeneratedInputs.ForModel(onnx, InputHints.None, GeneratedSamples, seed: 1);
     }
 }

@@ -1,11 +1,8 @@
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
 using FleetQuant.Compression.Artifacts;
-using FleetQuant.Compression.Data;
 using FleetQuant.Compression.Evaluation;
 using FleetQuant.Protocol.Manifests;
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace FleetQuant.Grains.Gateway;
 
@@ -16,9 +13,6 @@ namespace FleetQuant.Grains.Gateway;
 /// </summary>
 public sealed class SmokeTestIndex(HotObjectCache hot, Artifacts.IArtifactStore store)
 {
-    /// <summary>Allowed max absolute error, relative to the largest expected magnitude (at least 1e-3 absolute).</summary>
-    public const double RelativeTolerance = 1e-3;
-
     private const int MaxEntries = 10_000;
     private readonly ConcurrentDictionary<string, Lazy<Task<SmokeTest>>> _tests = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _builds = new(Environment.ProcessorCount);
@@ -60,23 +54,6 @@ public sealed class SmokeTestIndex(HotObjectCache hot, Artifacts.IArtifactStore 
         using var onnx = new MemoryStream();
         ArtifactReader.Unpack(new MemoryStream(artifact, writable: false), onnx);
         using var session = new InferenceSession(onnx.ToArray());
-        var input = ModelInput.Of(session);
-        var sample = GeneratedInputs.Create(input.SampleShape, 1, seed: 7).Data;
-        long[] shape = [1, .. input.SampleShape];
-        var tensor = new DenseTensor<float>(sample, shape.Select(d => (int)d).ToArray());
-        float[] output;
-        using (var results = session.Run([NamedOnnxValue.CreateFromTensor(input.Name, tensor)]))
-        {
-            output = results.First().AsEnumerable<float>().ToArray();
-        }
-        var scale = output.Length == 0 ? 1 : Math.Max(1, output.Max(v => Math.Abs(v)));
-        return new SmokeTest
-        {
-            InputName = input.Name,
-            InputShape = shape,
-            Input = Convert.ToBase64String(MemoryMarshal.AsBytes(sample.AsSpan())),
-            ExpectedOutput = Convert.ToBase64String(MemoryMarshal.AsBytes(output.AsSpan())),
-            Tolerance = RelativeTolerance * scale,
-        };
+        return SmokeTests.Build(session, InputHints.None, seed: 7);
     }
 }

@@ -52,18 +52,30 @@ public sealed record DeltaTransfer
     public required TransferObject Object { get; init; }
 }
 
-/// <summary>Reference input and expected output (float32, base64) with the allowed max absolute error.</summary>
+/// <summary>
+/// A reference input for every model input and the first output expected on it (float32 little-endian, base64), with
+/// the allowed max absolute error.
+/// </summary>
 public sealed record SmokeTest
 {
-    public required string InputName { get; init; }
-
-    public required long[] InputShape { get; init; }
-
-    public required string Input { get; init; }
+    public required IReadOnlyList<SmokeTestInput> Inputs { get; init; }
 
     public required string ExpectedOutput { get; init; }
 
     public required double Tolerance { get; init; }
+}
+
+/// <summary>One input of a smoke test: the whole tensor of one run, little-endian, base64.</summary>
+public sealed record SmokeTestInput
+{
+    public required string Name { get; init; }
+
+    /// <summary>The ONNX element type in lower case: <c>float</c>, <c>int64</c>, <c>bool</c>, <c>float16</c>…</summary>
+    public required string ElementType { get; init; }
+
+    public required long[] Shape { get; init; }
+
+    public required string Data { get; init; }
 }
 
 /// <summary>The form a manifest travels in: the exact signed bytes (as a string) and the signature over them.</summary>

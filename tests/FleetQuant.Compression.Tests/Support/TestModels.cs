@@ -51,6 +51,47 @@ public static class TestModels
         return Model(g, opset);
     }
 
+    /// <summary>
+    /// Shaped like a voice-activity detector with recurrent state: <c>input</c> float [batch, sequence], <c>sr</c> int64
+    /// scalar, <c>state</c> float [2, batch, 16]; outputs <c>output</c> [batch, 1] (a sigmoid score scaled by sr / 16000)
+    /// and <c>stateN</c> [2, batch, 16] = tanh(state · W).
+    /// </summary>
+    public static ModelProto Stateful(int seed = 3)
+    {
+        var random = new Random(seed);
+        var graph = new GraphProto { Name = "stateful" };
+        graph.Input.Add(Input("input", DataType.Float, "batch", "sequence"));
+        graph.Input.Add(Input("sr", DataType.Int64));
+        graph.Input.Add(Input("state", DataType.Float, 2L, "batch", 16L));
+        graph.Output.Add(Input("output", DataType.Float, "batch", 1L));
+        graph.Output.Add(Input("stateN", DataType.Float, 2L, "batch", 16L));
+        graph.Initializer.Add(Weights(random, "state.weight", 16, 16));
+        graph.Initializer.Add(TensorData.CreateFloat("sr.base", [], [16000f]));
+        graph.Node.Add(Node("Cast", ["sr"], ["sr_f"], ("to", (long)DataType.Float)));
+        graph.Node.Add(Node("Div", ["sr_f", "sr.base"], ["scale"]));
+        graph.Node.Add(Node("ReduceMean", ["input"], ["mean"], ("axes", new long[] { 1 }), ("keepdims", 1L)));
+        graph.Node.Add(Node("Mul", ["mean", "scale"], ["scaled"]));
+        graph.Node.Add(Node("Sigmoid", ["scaled"], ["output"]));
+        graph.Node.Add(Node("MatMul", ["state", "state.weight"], ["mixed"]));
+        graph.Node.Add(Node("Tanh", ["mixed"], ["stateN"]));
+        return Model(graph, 13);
+    }
+
+    /// <summary>A tensor input or output; each dimension a size (long) or a symbol (string).</summary>
+    public static ValueInfoProto Input(string name, DataType type, params object[] dims)
+    {
+        var shape = new TensorShapeProto();
+        foreach (var d in dims)
+        {
+            shape.Dim.Add(d is string symbol ? new TensorShapeProto.Types.Dimension { DimParam = symbol } : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(d) });
+        }
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
+        };
+    }
+
     public static ModelProto Model(GraphProto graph, long opset)
     {
         var model = new ModelProto { IrVersion = 8, ProducerName = "fleetquant-tests", Graph = graph };
