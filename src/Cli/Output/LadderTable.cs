@@ -6,9 +6,28 @@ namespace FleetQuant.Cli.Output;
 /// <summary>Prints a ladder for people: one row per recipe, Pareto entries starred, failures with their error.</summary>
 public static class LadderTable
 {
+    /// <summary>How each input was fed and how each output is judged, so the numbers below can be reproduced.</summary>
+    private static void PrintInputs(Ladder ladder)
+    {
+        foreach (var input in ladder.Inputs ?? [])
+        {
+            Consoles.Out.MarkupLine($"[dim]input {Markup.Escape(input.Name)}: {Markup.Escape(input.ElementType)}[{string.Join(",", input.SampleShape)}] {input.Source}{(input.Hint is null ? "" : $" ({Markup.Escape(input.Hint)})")}[/]");
+        }
+        if (ladder.Outputs is { Count: > 0 } outputs)
+        {
+            Consoles.Out.MarkupLine($"[dim]outputs: {Markup.Escape(string.Join(", ", outputs.Select(o => $"{o.Name} ({o.Kind})")))}[/]");
+        }
+    }
+
     public static void Print(Ladder ladder)
     {
-        var metric = ladder.Metric == Ladder.AccuracyMetric ? "accuracy" : "top-1 agr.";
+        var metric = ladder.Metric switch
+        {
+            Ladder.AccuracyMetric => "accuracy",
+            Ladder.AgreementMetric => "top-1 agr.",
+            _ => "fidelity",
+        };
+        PrintInputs(ladder);
         var table = new Table()
             .AddColumn("recipe")
             .AddColumn(new TableColumn("bits").RightAligned())
@@ -19,20 +38,21 @@ public static class LadderTable
             .AddColumn(new TableColumn(metric).RightAligned())
             .AddColumn(new TableColumn("drop").RightAligned())
             .AddColumn(new TableColumn("cosine").RightAligned())
+            .AddColumn(new TableColumn("max abs err").RightAligned())
             .AddColumn(new TableColumn("latency ms").RightAligned())
             .AddColumn("pareto");
         var b = ladder.Baseline;
         table.AddRow("[dim]FP32 ONNX[/]", "32", "", b.WireBytes.ToString("N0"), "1.0x", Consoles.Bytes(b.RuntimeBytes),
-            Consoles.Percent(b.Accuracy), "", "", Consoles.Number(b.LatencyMs, "0.000"), "");
+            Consoles.Percent(b.Accuracy), "", "", "", Consoles.Number(b.LatencyMs, "0.000"), "");
         foreach (var e in ladder.Recipes)
         {
             if (e.Failed)
             {
-                table.AddRow(Markup.Escape(e.Id), "", "", "", "", "", "", "", "", "", "[red]failed[/]");
+                table.AddRow(Markup.Escape(e.Id), "", "", "", "", "", "", "", "", "", "", "[red]failed[/]");
                 continue;
             }
             table.AddRow(
-                Markup.Escape(e.Id),
+                Markup.Escape(e.Id) + (e.Unchanged == true && e.Id != "fp32" ? " [yellow](no change)[/]" : ""),
                 e.WeightBits.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 e.PruneRatio > 0 ? Consoles.Percent(e.PruneRatio) : "",
                 e.WireBytes.ToString("N0"),
@@ -41,6 +61,7 @@ public static class LadderTable
                 Consoles.Percent(e.Accuracy),
                 Consoles.Number(e.AccuracyDrop * 100, "0.00") + " pt",
                 e.Cosine is { } c ? Consoles.Number(c, "0.0000") : "",
+                e.MaxAbsError is { } m ? Consoles.Number(m, "0.####") : "",
                 Consoles.Number(e.LatencyMs, "0.000"),
                 e.Pareto ? "[green]*[/]" : "");
         }
@@ -49,6 +70,10 @@ public static class LadderTable
         {
             Consoles.Out.MarkupLine($"[red]{Markup.Escape(failed.Id)} failed:[/] {Markup.Escape(failed.Error!)}");
         }
-        Consoles.Out.MarkupLine($"[dim]{Markup.Escape(ladder.Metric)}; wire bytes = artifact (container) bytes; vs FP32 = FP32 ONNX bytes / wire bytes; * = Pareto front (wire bytes vs {metric})[/]");
+        foreach (var partial in ladder.Recipes.Where(r => r.LeftExact is { Count: > 0 }))
+        {
+            Consoles.Out.MarkupLine($"[yellow]{Markup.Escape(partial.Id)} left {partial.LeftExact!.Count} weight(s) exact:[/] {Markup.Escape(string.Join("; ", partial.LeftExact.Take(3)))}{(partial.LeftExact.Count > 3 ? " …" : "")}");
+        }
+        Consoles.Out.MarkupLine($"[dim]{Markup.Escape(ladder.Metric)} (worst output; cosine and max abs err too); wire bytes = artifact (container) bytes; vs FP32 = FP32 ONNX bytes / wire bytes; * = Pareto front (wire bytes vs {metric})[/]");
     }
 }
