@@ -43,6 +43,16 @@ public sealed class ModelVersionRecord
     [Id(7)]
     public DateTimeOffset UploadedAt { get; set; }
 
+    [Id(8)]
+    public string? CalibrationSetHash { get; set; }
+
+    [Id(9)]
+    public InputHintsInfo InputHints { get; set; } = InputHintsInfo.None;
+
+    /// <summary>What the compression service needs besides the source: the stored data sets and the hints.</summary>
+    public VersionData Data => new(EvalSetHash, CalibrationSetHash, InputHints);
+
     public ModelVersionView ToView() =>
-        new(Version, Source, EvalSetHash, Status, FailureReason, Ladder, new Dictionary<string, StoredBlob>(Artifacts), UploadedAt);
+        new(Version, Source, EvalSetHash, Status, FailureReason, Ladder, new Dictionary<string, StoredBlob>(Artifacts), UploadedAt,
+            CalibrationSetHash, InputHints.IsEmpty ? null : InputHints);
 }
