@@ -21,7 +21,7 @@ public static class CompressCommand
         var model = new Option<string>("--model") { Description = "ONNX model to compress", Required = true };
         var recipe = new Option<string>("--recipe") { Description = "Recipe id (e.g. p50+q4b32a) or recipe JSON file", Required = true };
         var output = new Option<string>("--out") { Description = "Where to write the compressed ONNX model", Required = true };
-        var data = new Option<string?>("--data") { Description = "Calibration data (IDX) for steps that measure activations" };
+        var data = new Option<string?>("--data") { Description = "Calibration data (.npy, .npz, ONNX test data or IDX) for steps that measure activations" };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text" };
         var command = new Command("compress", "Compress a model with a recipe and write runnable ONNX") { model, recipe, output, data, json };
         command.SetAction(parse =>

@@ -15,7 +15,7 @@ public static class EvalCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "ONNX model to evaluate", Required = true };
-        var data = new Option<string?>("--data") { Description = "Labelled evaluation set (IDX images file or directory)" };
+        var data = new Option<string?>("--data") { Description = "Evaluation set: .npy, .npz, ONNX test data (test_data_set_N), or IDX images (see docs/DATA_FORMATS.md)" };
         var reference = new Option<string?>("--reference") { Description = "Original model to measure fidelity against" };
         var samples = new Option<int?>("--samples") { Description = "Generated samples for fidelity (default 64), or a cap on --data" };
         var latencyRuns = new Option<int>("--latency-runs") { Description = "Timed single-sample runs (median reported)", DefaultValueFactory = _ => 20 };

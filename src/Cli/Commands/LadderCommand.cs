@@ -15,7 +15,7 @@ public static class LadderCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "ONNX model", Required = true };
-        var data = new Option<string?>("--data") { Description = "Labelled evaluation set (IDX images file or directory)" };
+        var data = new Option<string?>("--data") { Description = "Evaluation set: .npy, .npz, ONNX test data (test_data_set_N), or IDX images (see docs/DATA_FORMATS.md)" };
         var samples = new Option<int?>("--samples") { Description = "Generated samples (fidelity to the original), or a cap on --data" };
         var jsonOut = new Option<string?>("--json") { Description = "Write the ladder JSON to this file" };
         var recipes = new Option<string?>("--recipes") { Description = "Comma-separated recipe ids instead of the default grid" };

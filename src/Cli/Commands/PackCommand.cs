@@ -16,7 +16,7 @@ public static class PackCommand
         var model = new Option<string>("--model") { Description = "ONNX model to compress", Required = true };
         var recipe = new Option<string>("--recipe") { Description = "Recipe id (e.g. q4b32a) or recipe JSON file", Required = true };
         var output = new Option<string>("--out") { Description = "Where to write the artifact (.fqa)", Required = true };
-        var data = new Option<string?>("--data") { Description = "Calibration data (IDX) for steps that measure activations" };
+        var data = new Option<string?>("--data") { Description = "Calibration data (.npy, .npz, ONNX test data or IDX) for steps that measure activations" };
         var command = new Command("pack", "Compress a model with a recipe and write its artifact") { model, recipe, output, data };
         command.SetAction(parse =>
         {
