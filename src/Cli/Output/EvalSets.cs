@@ -13,8 +13,7 @@ public static class EvalSets
     {
         if (dataPath is not null)
         {
-            var shape = ModelShapes.SampleShape(model);
-            var set = EvalSetFile.Load(dataPath, shape is not null && shape.All(d => d > 0) ? shape : null).WithHints(hints);
+            var set = DataSetFile.Load(dataPath, ModelSignature.Of(model)).WithHints(hints);
             return samples is { } n ? set.Take(n) : set;
         }
         return Generate(model, samples ?? 64, hints);

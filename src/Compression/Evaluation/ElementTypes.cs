@@ -84,44 +84,46 @@ public static class ElementTypes
         Array.CreateInstance(ClrType(type) ?? throw new NotSupportedException($"element type {Name(type)} is not supported"), checked((int)length));
 
     /// <summary>Element <paramref name="index"/> of <paramref name="values"/> as a double (strings are not numbers: NaN).</summary>
-    public static double ToDouble(DataType type, Array values, long index) => values switch
+    // Dispatched on the element type, not the array's runtime type: the CLR lets a byte[] pass as sbyte[] (and
+    // ushort[] as short[], uint[] as int[], ulong[] as long[]), so array patterns would read unsigned values as signed.
+    public static double ToDouble(DataType type, Array values, long index) => type switch
     {
-        float[] f => f[index],
-        double[] d => d[index],
-        ushort[] u when type == DataType.Float16 => (double)BitConverter.UInt16BitsToHalf(u[index]),
-        ushort[] u when type == DataType.Bfloat16 => BitConverter.Int32BitsToSingle(u[index] << 16),
-        ushort[] u => u[index],
-        sbyte[] s => s[index],
-        byte[] b => b[index],
-        short[] s => s[index],
-        int[] i => i[index],
-        uint[] u => u[index],
-        long[] l => l[index],
-        ulong[] u => u[index],
-        bool[] b => b[index] ? 1 : 0,
+        DataType.Float => ((float[])values)[index],
+        DataType.Double => ((double[])values)[index],
+        DataType.Float16 => (double)BitConverter.UInt16BitsToHalf(((ushort[])values)[index]),
+        DataType.Bfloat16 => BitConverter.Int32BitsToSingle(((ushort[])values)[index] << 16),
+        DataType.Uint16 => ((ushort[])values)[index],
+        DataType.Int8 => ((sbyte[])values)[index],
+        DataType.Uint8 => ((byte[])values)[index],
+        DataType.Int16 => ((short[])values)[index],
+        DataType.Int32 => ((int[])values)[index],
+        DataType.Uint32 => ((uint[])values)[index],
+        DataType.Int64 => ((long[])values)[index],
+        DataType.Uint64 => ((ulong[])values)[index],
+        DataType.Bool => ((bool[])values)[index] ? 1 : 0,
         _ => double.NaN,
     };
 
     /// <summary>Stores <paramref name="value"/> at <paramref name="index"/>, rounded and saturated to the element type.</summary>
     public static void Set(DataType type, Array values, long index, double value)
     {
-        switch (values)
+        switch (type)
         {
-            case float[] f: f[index] = (float)value; break;
-            case double[] d: d[index] = value; break;
-            case ushort[] u when type == DataType.Float16: u[index] = BitConverter.HalfToUInt16Bits((Half)value); break;
-            case ushort[] u when type == DataType.Bfloat16: u[index] = (ushort)(BitConverter.SingleToInt32Bits((float)value) >> 16); break;
-            case ushort[] u: u[index] = (ushort)Saturate(value, ushort.MinValue, ushort.MaxValue); break;
-            case sbyte[] s: s[index] = (sbyte)Saturate(value, sbyte.MinValue, sbyte.MaxValue); break;
-            case byte[] b: b[index] = (byte)Saturate(value, byte.MinValue, byte.MaxValue); break;
-            case short[] s: s[index] = (short)Saturate(value, short.MinValue, short.MaxValue); break;
-            case int[] i: i[index] = (int)Saturate(value, int.MinValue, int.MaxValue); break;
-            case uint[] u: u[index] = (uint)Saturate(value, uint.MinValue, uint.MaxValue); break;
-            case long[] l: l[index] = (long)Saturate(value, long.MinValue, long.MaxValue); break;
-            case ulong[] u: u[index] = (ulong)Saturate(value, ulong.MinValue, ulong.MaxValue); break;
-            case bool[] b: b[index] = value != 0; break;
-            case string[] s: s[index] = value.ToString(System.Globalization.CultureInfo.InvariantCulture); break;
-            default: throw new NotSupportedException($"cannot store into {values.GetType().Name}");
+            case DataType.Float: ((float[])values)[index] = (float)value; break;
+            case DataType.Double: ((double[])values)[index] = value; break;
+            case DataType.Float16: ((ushort[])values)[index] = BitConverter.HalfToUInt16Bits((Half)value); break;
+            case DataType.Bfloat16: ((ushort[])values)[index] = (ushort)(BitConverter.SingleToInt32Bits((float)value) >> 16); break;
+            case DataType.Uint16: ((ushort[])values)[index] = (ushort)Saturate(value, ushort.MinValue, ushort.MaxValue); break;
+            case DataType.Int8: ((sbyte[])values)[index] = (sbyte)Saturate(value, sbyte.MinValue, sbyte.MaxValue); break;
+            case DataType.Uint8: ((byte[])values)[index] = (byte)Saturate(value, byte.MinValue, byte.MaxValue); break;
+            case DataType.Int16: ((short[])values)[index] = (short)Saturate(value, short.MinValue, short.MaxValue); break;
+            case DataType.Int32: ((int[])values)[index] = (int)Saturate(value, int.MinValue, int.MaxValue); break;
+            case DataType.Uint32: ((uint[])values)[index] = (uint)Saturate(value, uint.MinValue, uint.MaxValue); break;
+            case DataType.Int64: ((long[])values)[index] = (long)Saturate(value, long.MinValue, long.MaxValue); break;
+            case DataType.Uint64: ((ulong[])values)[index] = (ulong)Saturate(value, ulong.MinValue, ulong.MaxValue); break;
+            case DataType.Bool: ((bool[])values)[index] = value != 0; break;
+            case DataType.String: ((string[])values)[index] = value.ToString(System.Globalization.CultureInfo.InvariantCulture); break;
+            default: throw new NotSupportedException($"cannot store {Name(type)} values");
         }
     }
 

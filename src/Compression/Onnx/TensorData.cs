@@ -88,6 +88,65 @@ public static class TensorData
         }
     }
 
+    /// <summary>
+    /// The tensor's values in the managed array <see cref="Evaluation.ElementTypes"/> holds its element type in
+    /// (float16 as raw bits, strings decoded as UTF-8), from raw_data or the typed field ONNX stores that type in.
+    /// </summary>
+    public static Array ReadArray(TensorProto tensor)
+    {
+        var type = (DataType)tensor.DataType;
+        if (!Evaluation.ElementTypes.IsSupported(type))
+        {
+            throw new OnnxModelException($"tensor '{tensor.Name}' is {type}, which FleetQuant cannot hold");
+        }
+        if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
+        {
+            throw new OnnxModelException($"tensor '{tensor.Name}' keeps its data in an external file, which is not supported here");
+        }
+        var count = ElementCount(tensor);
+        if (type == DataType.String)
+        {
+            RequireTypedLength(tensor, tensor.StringData.Count, count);
+            return tensor.StringData.Select(s => s.ToStringUtf8()).ToArray();
+        }
+        var values = Evaluation.ElementTypes.NewArray(type, count);
+        if (!tensor.RawData.IsEmpty || count == 0)
+        {
+            RequireRawLength(tensor, count * Evaluation.ElementTypes.Size(type));
+            CopyRaw(tensor.RawData.Span, values);
+            return values;
+        }
+        switch (type)
+        {
+            case DataType.Float:
+                RequireTypedLength(tensor, tensor.FloatData.Count, count);
+                tensor.FloatData.CopyTo((float[])values, 0);
+                break;
+            case DataType.Double:
+                RequireTypedLength(tensor, tensor.DoubleData.Count, count);
+                tensor.DoubleData.CopyTo((double[])values, 0);
+                break;
+            case DataType.Int64:
+                RequireTypedLength(tensor, tensor.Int64Data.Count, count);
+                tensor.Int64Data.CopyTo((long[])values, 0);
+                break;
+            case DataType.Uint32:
+                RequireTypedLength(tensor, tensor.Uint64Data.Count, count);
+                Fill((uint[])values, tensor.Uint64Data, v => (uint)v);
+                break;
+            case DataType.Uint64:
+                RequireTypedLength(tensor, tensor.Uint64Data.Count, count);
+                tensor.Uint64Data.CopyTo((ulong[])values, 0);
+                break;
+            default:
+                // int32_data carries every narrower integer type, bool and the 16-bit float bit patterns.
+                RequireTypedLength(tensor, tensor.Int32Data.Count, count);
+                FillFromInt32(type, values, tensor.Int32Data);
+                break;
+        }
+        return values;
+    }
+
     /// <summary>Moves typed-field contents into raw_data so every tensor has one encoding.</summary>
     public static void NormalizeToRaw(TensorProto tensor)
     {
@@ -148,6 +207,47 @@ public static class TensorData
             throw new PlatformNotSupportedException("ONNX raw_data is little-endian; big-endian hosts are not supported");
         }
         tensor.RawData = ByteString.CopyFrom(bytes);
+    }
+
+    private static void FillFromInt32(DataType type, Array values, IReadOnlyList<int> ints)
+    {
+        switch (type)
+        {
+            case DataType.Int32: Fill((int[])values, ints, v => v); break;
+            case DataType.Bool: Fill((bool[])values, ints, v => v != 0); break;
+            case DataType.Int8: Fill((sbyte[])values, ints, v => (sbyte)v); break;
+            case DataType.Uint8: Fill((byte[])values, ints, v => (byte)v); break;
+            case DataType.Int16: Fill((short[])values, ints, v => (short)v); break;
+            default: Fill((ushort[])values, ints, v => (ushort)v); break;
+        }
+    }
+
+    private static void Fill<TSource, T>(T[] target, IReadOnlyList<TSource> source, Func<TSource, T> convert)
+    {
+        for (var i = 0; i < target.Length; i++)
+        {
+            target[i] = convert(source[i]);
+        }
+    }
+
+    private static void CopyRaw(ReadOnlySpan<byte> raw, Array values)
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("ONNX raw_data is little-endian; big-endian hosts are not supported");
+        }
+        switch (values)
+        {
+            case bool[] b:
+                for (var i = 0; i < b.Length; i++)
+                {
+                    b[i] = raw[i] != 0;
+                }
+                break;
+            default:
+                raw.CopyTo(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(values), raw.Length));
+                break;
+        }
     }
 
     private static void RequireRawLength(TensorProto tensor, long expected)
