@@ -26,13 +26,12 @@ public sealed class DeviceRuntime : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly DeviceLink _link;
     private readonly ModelStore _store;
-    private readonly ModelRunner _runner = new();
+    private readonly ModelRunner _runner;
     private readonly UpdateApplier _applier;
     private readonly TelemetryWindow _telemetry = new();
     private readonly TokenBucket? _throttle;
     private readonly ConcurrentDictionary<string, ChunkFetcher> _fetchers = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly EvalSet _samples;
     private readonly List<Task> _loops = [];
     private long? _measuredBandwidth;
     private long _downloadedSinceDrop;
@@ -44,7 +43,7 @@ public sealed class DeviceRuntime : IAsyncDisposable
     public DeviceRuntime(AgentOptions options, EvalSet samples, ILogger logger, TimeProvider? clock = null)
     {
         _options = options;
-        _samples = samples;
+        _runner = new ModelRunner(samples);
         _logger = logger;
         _clock = clock ?? TimeProvider.System;
         _store = new ModelStore(options.StateDirectory);
@@ -271,14 +270,14 @@ public sealed class DeviceRuntime : IAsyncDisposable
             }
             try
             {
-                var (confidence, latency) = _runner.Infer(_samples.Sample(next).ToArray(), _samples.SampleShape);
+                var (confidence, latency) = _runner.Infer(next);
                 _telemetry.RecordSuccess(latency, confidence);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 _telemetry.RecordError();
             }
-            next = (next + 1) % _samples.Count;
+            next = (next + 1) & int.MaxValue;
         }
     }
 

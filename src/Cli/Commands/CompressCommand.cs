@@ -1,6 +1,7 @@
 using FleetQuant.Compression.Artifacts;
 using System.CommandLine;
 using FleetQuant.Cli.Output;
+using FleetQuant.Compression.Data;
 using FleetQuant.Compression.Evaluation;
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Pipeline;
@@ -29,7 +30,9 @@ public static class CompressCommand
         {
             var source = EvalSets.LoadModel(parse.GetValue(model)!);
             var parsed = Recipe.Parse(parse.GetValue(recipe)!);
-            var calibration = data.LoadCalibration(parse, source, parse.GetValue(data.Samples) ?? 256);
+            // Without --data, the generated calibration inputs the ladder measured the recipe with.
+            var calibration = data.LoadCalibration(parse, source, parse.GetValue(data.Samples) ?? GeneratedInputs.CalibrationSamples)
+                ?? GeneratedInputs.ForCalibration(OnnxModelFile.Serialize(source), data.Hints(parse));
             var compressed = ModelCompressor.Compress(source, parsed, calibration);
             var bytes = OnnxModelFile.Serialize(compressed.Model);
             CheckRuns(compressed.Model, bytes, calibration ?? TryGenerate(parse, data, compressed.Model));

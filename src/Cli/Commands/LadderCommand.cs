@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FleetQuant.Cli.Output;
+using FleetQuant.Compression.Data;
 using FleetQuant.Compression.Evaluation;
 using FleetQuant.Compression.Ladders;
 using Spectre.Console;
@@ -17,6 +18,7 @@ public static class LadderCommand
     {
         var model = new Option<string>("--model") { Description = "ONNX model", Required = true };
         var data = new DataOptions("Evaluation set", "Generated samples (fidelity to the original), or a cap on --data");
+        var calibrationData = new Option<string?>("--calibration-data") { Description = "Calibration set for steps that calibrate (any --data format; default: generated inputs, never the evaluation set)" };
         var jsonOut = new Option<string?>("--json") { Description = "Write the ladder JSON to this file" };
         var recipes = new Option<string?>("--recipes") { Description = "Comma-separated recipe ids instead of the default grid" };
         var noMixed = new Option<bool>("--no-mixed") { Description = "Skip the sensitivity analysis and mixed-precision recipe" };
@@ -26,7 +28,7 @@ public static class LadderCommand
         var latencyRuns = new Option<int>("--latency-runs") { Description = "Timed single-sample runs per recipe", DefaultValueFactory = _ => 20 };
         var command = new Command("ladder", "Measure the recipe ladder of a model and mark the Pareto front")
         {
-            model, jsonOut, recipes, noMixed, budget, mixedLow, mixedHigh, latencyRuns,
+            model, calibrationData, jsonOut, recipes, noMixed, budget, mixedLow, mixedHigh, latencyRuns,
         };
         data.AddTo(command);
         command.Validators.Add(result =>
@@ -40,6 +42,9 @@ public static class LadderCommand
         {
             var source = EvalSets.LoadModel(parse.GetValue(model)!);
             var set = data.Load(parse, source);
+            var calibration = parse.GetValue(calibrationData) is { } calibrationPath
+                ? EvalSets.Load(source, calibrationPath, GeneratedInputs.CalibrationSamples, set.Hints)
+                : null;
             var options = new LadderOptions
             {
                 IncludeMixedPrecision = !parse.GetValue(noMixed),
@@ -63,7 +68,7 @@ public static class LadderCommand
                     task.MaxValue = Math.Max(1, p.Total);
                     task.Value = p.Done;
                 });
-                ladder = builder.Build(source, set, options, progress, cancellationToken);
+                ladder = builder.Build(source, set, options, progress, cancellationToken, calibration);
             });
 
             LadderTable.Print(ladder!);

@@ -29,35 +29,28 @@ public static class ModelsCommand
         var file = new Argument<string>("onnx") { Description = "ONNX model file" };
         var model = new Option<string>("--model") { Description = "Model id (1–64 of A-Z a-z 0-9 . _ -)", Required = true };
         var version = new Option<int?>("--version") { Description = "Version number (default: the next one)" };
-        var images = new Option<string?>("--eval-images") { Description = "Labelled eval images, IDX (optionally .gz), for accuracy instead of agreement" };
-        var labels = new Option<string?>("--eval-labels") { Description = "Labels for --eval-images, IDX (optionally .gz)" };
-        var shape = new Option<string?>("--sample-shape") { Description = "Sample shape fed to the model, e.g. 784 or 1,28,28" };
+        var evalData = new Option<string?>("--eval-data") { Description = "Evaluation set (IDX, .npy, .npz or ONNX test data); labels give accuracy instead of agreement" };
+        var calibrationData = new Option<string?>("--calibration-data") { Description = "Calibration set for steps that calibrate (same formats); never the evaluation set" };
+        var hints = new HintOptions();
         var wait = new Option<bool>("--wait") { Description = "Wait until the ladder is measured, then print it" };
         var timeout = new Option<int>("--timeout") { Description = "Seconds --wait waits for the ladder", DefaultValueFactory = _ => 900 };
         var command = shared.Verb("push", "Upload a model version; the server measures its ladder");
         command.Arguments.Add(file);
         command.Options.Add(model);
         command.Options.Add(version);
-        command.Options.Add(images);
-        command.Options.Add(labels);
-        command.Options.Add(shape);
+        command.Options.Add(evalData);
+        command.Options.Add(calibrationData);
+        hints.AddTo(command);
         command.Options.Add(wait);
         command.Options.Add(timeout);
-        command.Validators.Add(result =>
-        {
-            if ((result.GetValue(images) is null) != (result.GetValue(labels) is null))
-            {
-                result.AddError("give both --eval-images and --eval-labels, or neither");
-            }
-        });
         version.Validators.Add(r => Positive(r, r.GetValueOrDefault<int?>()));
         timeout.Validators.Add(r => Positive(r, r.GetValueOrDefault<int>()));
         command.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(file)!;
             var onnx = File.Exists(path) ? await File.ReadAllBytesAsync(path, ct) : throw new FileNotFoundException($"model file not found: {path}");
-            var imageBytes = parse.GetValue(images) is { } imagePath ? IdxFiles.Read(imagePath) : null;
-            var labelBytes = parse.GetValue(labels) is { } labelPath ? IdxFiles.Read(labelPath) : null;
+            var evalFiles = parse.GetValue(evalData) is { } evalPath ? DataUpload.Files(evalPath) : [];
+            var calibrationFiles = parse.GetValue(calibrationData) is { } calibrationPath ? DataUpload.Files(calibrationPath) : [];
             var modelId = parse.GetValue(model)!;
             using var client = shared.Connect(parse);
             var json = await client.PostFormAsync($"/api/models/{Uri.EscapeDataString(modelId)}/versions", () =>
@@ -67,14 +60,20 @@ public static class ModelsCommand
                 {
                     form.Add(new StringContent(v.ToString(System.Globalization.CultureInfo.InvariantCulture)), "version");
                 }
-                if (imageBytes is not null && labelBytes is not null)
+                foreach (var (name, bytes) in evalFiles)
                 {
-                    form.Add(Bytes(imageBytes, "application/octet-stream"), "evalImages", "images.idx");
-                    form.Add(Bytes(labelBytes, "application/octet-stream"), "evalLabels", "labels.idx");
+                    form.Add(Bytes(bytes, "application/octet-stream"), "evalData", name);
                 }
-                if (parse.GetValue(shape) is { } s)
+                foreach (var (name, bytes) in calibrationFiles)
                 {
-                    form.Add(new StringContent(s), "sampleShape");
+                    form.Add(Bytes(bytes, "application/octet-stream"), "calibrationData", name);
+                }
+                foreach (var (field, values) in new[] { ("inputShape", parse.GetValue(hints.Shapes)), ("inputValue", parse.GetValue(hints.Values)), ("inputRange", parse.GetValue(hints.Ranges)) })
+                {
+                    foreach (var value in values ?? [])
+                    {
+                        form.Add(new StringContent(value), field);
+                    }
                 }
                 return form;
             }, UploadTimeout, ct);

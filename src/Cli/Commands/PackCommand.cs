@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using FleetQuant.Cli.Output;
+using FleetQuant.Compression.Data;
+using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Artifacts;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
@@ -23,7 +25,9 @@ public static class PackCommand
         {
             var source = EvalSets.LoadModel(parse.GetValue(model)!);
             var parsed = Recipe.Parse(parse.GetValue(recipe)!);
-            var calibration = data.LoadCalibration(parse, source, parse.GetValue(data.Samples) ?? 256);
+            // Without --data, the generated calibration inputs the ladder measured the recipe with.
+            var calibration = data.LoadCalibration(parse, source, parse.GetValue(data.Samples) ?? GeneratedInputs.CalibrationSamples)
+                ?? GeneratedInputs.ForCalibration(OnnxModelFile.Serialize(source), data.Hints(parse));
             var compressed = ModelCompressor.Compress(source, parsed, calibration);
             var clock = Stopwatch.StartNew();
             var artifact = ArtifactWriter.Pack(compressed);

@@ -22,6 +22,28 @@ public static class GeneratedInputs
 
     public const int DefaultIntegerHigh = 9;
 
+    /// <summary>Seed of generated calibration data: disjoint from the evaluation draw (seed 1), which it must never see.</summary>
+    public const int CalibrationSeed = 2;
+
+    /// <summary>Samples given to steps that calibrate when no calibration set was given.</summary>
+    public const int CalibrationSamples = 256;
+
+    /// <summary>
+    /// Generated calibration data for <paramref name="model"/> (seed <see cref="CalibrationSeed"/>), or null when its
+    /// inputs cannot be generated (a string input, a dimension no hint fixes): steps that calibrate then say so.
+    /// </summary>
+    public static EvalSet? ForCalibration(byte[] model, InputHints hints)
+    {
+        try
+        {
+            return ForModel(model, hints, CalibrationSamples, CalibrationSeed);
+        }
+        catch (OnnxModelException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Float samples for a model's first input of a fully known shape (the sample MLP and image models).</summary>
     public static EvalSet Create(long[] sampleShape, int count, int seed)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FleetQuant.Protocol.Manifests;
 
 namespace FleetQuant.Compression.Evaluation;
 
@@ -25,6 +26,38 @@ public sealed record InputHints
     public IReadOnlyDictionary<string, ValueRange> Ranges { get; init; } = new Dictionary<string, ValueRange>(StringComparer.Ordinal);
 
     public bool IsEmpty => Shapes.Count == 0 && Values.Count == 0 && Ranges.Count == 0;
+
+    /// <summary>The hints a manifest carries; null or empty gives <see cref="None"/>. Checked like any upload.</summary>
+    public static InputHints FromMessage(ModelInputHints? message)
+    {
+        if (message is null)
+        {
+            return None;
+        }
+        var ranges = new Dictionary<string, ValueRange>(StringComparer.Ordinal);
+        foreach (var (name, pair) in message.Ranges ?? new Dictionary<string, double[]>())
+        {
+            ranges[name] = pair is { Length: 2 } ? new ValueRange(pair[0], pair[1]) : throw new ArgumentException($"input range hint '{name}' needs [low, high]");
+        }
+        var hints = new InputHints
+        {
+            Shapes = new Dictionary<string, long[]>(message.Shapes ?? new Dictionary<string, long[]>(), StringComparer.Ordinal),
+            Values = new Dictionary<string, double>(message.Values ?? new Dictionary<string, double>(), StringComparer.Ordinal),
+            Ranges = ranges,
+        };
+        hints.Validate();
+        return hints;
+    }
+
+    /// <summary>The form a manifest carries; null when there are no hints.</summary>
+    public ModelInputHints? ToMessage() => IsEmpty
+        ? null
+        : new ModelInputHints
+        {
+            Shapes = Shapes.Count > 0 ? Shapes : null,
+            Values = Values.Count > 0 ? Values : null,
+            Ranges = Ranges.Count > 0 ? Ranges.ToDictionary(r => r.Key, r => new[] { r.Value.Low, r.Value.High }, StringComparer.Ordinal) : null,
+        };
 
     /// <summary>Parses the CLI's repeatable <c>NAME=…</c> flags; a malformed one is an <see cref="ArgumentException"/> naming it.</summary>
     public static InputHints Parse(IEnumerable<string>? shapes, IEnumerable<string>? values, IEnumerable<string>? ranges)

@@ -1,4 +1,5 @@
 using FleetQuant.Compression.Artifacts;
+using FleetQuant.Compression.Data;
 using FleetQuant.Compression.Evaluation;
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Pipeline;
@@ -14,11 +15,14 @@ namespace FleetQuant.Compression.Ladders;
 /// </summary>
 public sealed class LadderBuilder(ModelEvaluator evaluator)
 {
+    /// <param name="calibration">Data for steps that calibrate; null means generated inputs
+    /// (<see cref="GeneratedInputs.ForCalibration"/>). Never the evaluation set.</param>
     public Ladder Build(ModelProto model, EvalSet set, LadderOptions? options = null,
-        IProgress<LadderProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<LadderProgress>? progress = null, CancellationToken cancellationToken = default, EvalSet? calibration = null)
     {
         options ??= new LadderOptions();
         var original = OnnxModelFile.Serialize(model);
+        calibration ??= GeneratedInputs.ForCalibration(original, set.Hints);
         var reference = evaluator.Outputs(original, set);
         var labels = set.Labels;
         var baselineAccuracy = labels is null ? 1.0 : OutputScores.Accuracy(reference, labels);
@@ -29,7 +33,7 @@ public sealed class LadderBuilder(ModelEvaluator evaluator)
             baselineAccuracy,
             options.MeasureRuntime ? evaluator.LatencyMs(original, set) : 0);
 
-        var context = new Measurement(model, set, reference, classOutput, baselineAccuracy, options, set.Take(options.CalibrationSamples));
+        var context = new Measurement(model, set, reference, classOutput, baselineAccuracy, options, calibration?.Take(options.CalibrationSamples));
         var total = options.RecipeIds.Count + (options.IncludeMixedPrecision ? 1 : 0);
         var entries = new List<LadderEntry>();
         foreach (var id in options.RecipeIds)
@@ -135,5 +139,5 @@ public sealed class LadderBuilder(ModelEvaluator evaluator)
         }
     }
 
-    private sealed record Measurement(ModelProto Model, EvalSet Set, ModelOutputs Reference, string? ClassOutput, double BaselineAccuracy, LadderOptions Options, EvalSet Calibration);
+    private sealed record Measurement(ModelProto Model, EvalSet Set, ModelOutputs Reference, string? ClassOutput, double BaselineAccuracy, LadderOptions Options, EvalSet? Calibration);
 }

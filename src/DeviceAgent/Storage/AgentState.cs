@@ -1,7 +1,9 @@
+using FleetQuant.Protocol.Manifests;
+
 namespace FleetQuant.DeviceAgent.Storage;
 
 /// <summary>A model the device has verified and can boot.</summary>
-public sealed record InstalledModel(string ArtifactSha256, string ModelId, int ModelVersion, string RecipeId, long Release);
+public sealed record InstalledModel(string ArtifactSha256, string ModelId, int ModelVersion, string RecipeId, long Release, ModelInputHints? InputHints = null);
 
 /// <summary>Progress of a download, persisted so a reboot resumes from the last verified chunk.</summary>
 public sealed record DownloadProgress(string ObjectSha256, long Size, int ChunkSize, string VerifiedChunks);

@@ -39,7 +39,7 @@ public sealed class UpdateApplier(
         {
             return;
         }
-        runner.Swap(ModelRunner.Load(File.ReadAllBytes(store.ModelPath(bootable.ArtifactSha256))), bootable.ArtifactSha256);
+        runner.Swap(ModelRunner.Load(File.ReadAllBytes(store.ModelPath(bootable.ArtifactSha256))), bootable.ArtifactSha256, bootable.InputHints);
         if (bootable != store.State.Current)
         {
             // The current model was lost (e.g. power cut mid-write): the previous one is what we run now.
@@ -73,7 +73,7 @@ public sealed class UpdateApplier(
                 return;
             }
             var previous = state.Previous;
-            runner.Swap(ModelRunner.Load(File.ReadAllBytes(store.ModelPath(previous.ArtifactSha256))), previous.ArtifactSha256);
+            runner.Swap(ModelRunner.Load(File.ReadAllBytes(store.ModelPath(previous.ArtifactSha256))), previous.ArtifactSha256, previous.InputHints);
             store.Update(s => s with { Current = previous, Previous = s.Current });
             await report(new UpdateReport { Release = state.LastAcceptedRelease, Stage = UpdateStage.RolledBack, ArtifactSha256 = previous.ArtifactSha256, Reason = "rolled back by command" });
         }
@@ -100,7 +100,7 @@ public sealed class UpdateApplier(
 
         var manifest = verdict.Manifest!;
         var watch = Stopwatch.StartNew();
-        var installed = new InstalledModel(manifest.Artifact.Sha256, manifest.ModelId, manifest.ModelVersion, manifest.RecipeId, manifest.Release);
+        var installed = new InstalledModel(manifest.Artifact.Sha256, manifest.ModelId, manifest.ModelVersion, manifest.RecipeId, manifest.Release, manifest.InputHints);
         try
         {
             if (state.Current?.ArtifactSha256 == manifest.Artifact.Sha256 && store.IsIntact(state.Current))
@@ -134,7 +134,11 @@ public sealed class UpdateApplier(
                 session.Dispose();
                 throw;
             }
-            runner.Swap(session, installed.ArtifactSha256);
+            runner.Swap(session, installed.ArtifactSha256, installed.InputHints);
+            if (runner.WorkloadProblem is { } problem)
+            {
+                logger.LogWarning("{Device} runs {Artifact} without inputs to infer on: {Reason}", deviceId, installed.ArtifactSha256, problem);
+            }
             await report(new UpdateReport
             {
                 Release = manifest.Release,

@@ -12,10 +12,19 @@ public static class ModelEndpoints
 {
     private const int MaxIdLength = 64;
 
+    private static readonly HashSet<string> UploadFields = new(StringComparer.Ordinal)
+    {
+        "model", "version", "evalData", "evalImages", "evalLabels", "calibrationData", "calibrationImages", "calibrationLabels",
+        "inputShape", "inputValue", "inputRange",
+    };
+
     public static RouteGroupBuilder MapModelEndpoints(this RouteGroupBuilder api)
     {
         api.MapPost("/models/{modelId}/versions", UploadAsync)
-            .WithSummary("Upload a model version: multipart 'model' (ONNX), optional 'evalImages' + 'evalLabels' (IDX), 'version', 'sampleShape' (e.g. 784 or 1,28,28).")
+            .WithSummary("Upload a model version: multipart 'model' (ONNX); optional 'version'; an evaluation set as 'evalData' files "
+                + "(.npy, .npz, a .zip of ONNX test-data directories, or IDX images + labels) or 'evalImages' + 'evalLabels' (IDX); "
+                + "a calibration set likewise ('calibrationData', or 'calibrationImages' + 'calibrationLabels'); "
+                + "input hints 'inputShape' (NAME=D1,D2,...), 'inputValue' (NAME=V), 'inputRange' (NAME=LO,HI), each repeatable.")
             .DisableAntiforgery();
         api.MapGet("/models", ListAsync).WithSummary("Model ids.");
         api.MapGet("/models/{modelId}", ShowAsync).WithSummary("A model and its versions (status, ladder, artifacts).");
@@ -53,17 +62,14 @@ public static class ModelEndpoints
             throw ApiRequestException.BadRequest("the 'model' file is empty");
         }
 
-        EvalSetData? evalSet = null;
-        var images = form.Files["evalImages"];
-        var labels = form.Files["evalLabels"];
-        if (images is not null || labels is not null)
+        var unknown = form.Keys.Concat(form.Files.Select(f => f.Name)).FirstOrDefault(k => !UploadFields.Contains(k));
+        if (unknown is not null)
         {
-            if (images is null || labels is null)
-            {
-                throw ApiRequestException.BadRequest("send both 'evalImages' and 'evalLabels', or neither");
-            }
-            evalSet = IdxEvalSetReader.Read(await ReadAllAsync(images, cancellationToken), await ReadAllAsync(labels, cancellationToken), ParseShape(form["sampleShape"]));
+            throw ApiRequestException.BadRequest($"unknown form field '{unknown}' (fields: {string.Join(", ", UploadFields)})");
         }
+        var evalData = await DataFilesAsync(form, "evalData", "evalImages", "evalLabels", cancellationToken);
+        var calibrationData = await DataFilesAsync(form, "calibrationData", "calibrationImages", "calibrationLabels", cancellationToken);
+        var hints = new InputHintFlags(form["inputShape"].OfType<string>().ToList(), form["inputValue"].OfType<string>().ToList(), form["inputRange"].OfType<string>().ToList());
 
         var grain = grains.GetGrain<IModelGrain>(modelId);
         var version = form["version"].FirstOrDefault();
@@ -76,7 +82,7 @@ public static class ModelEndpoints
             // Manifests carry the model version as a positive integer.
             throw ApiRequestException.BadRequest($"version must be a positive integer, got '{version}'");
         }
-        var view = await grain.AddVersion(new ModelVersionUpload(version, onnx, evalSet));
+        var view = await grain.AddVersion(new ModelVersionUpload(version, onnx, evalData, calibrationData, hints));
         await grains.GetGrain<IOperatorCatalogGrain>(OperatorCatalogs.Models).Add(modelId);
         return view;
     }
@@ -97,22 +103,37 @@ public static class ModelEndpoints
         return await grains.GetGrain<IModelGrain>(modelId).GetLadder(version);
     }
 
-    private static long[]? ParseShape(Microsoft.Extensions.Primitives.StringValues values)
+    /// <summary>
+    /// One data set of the form: the files of <paramref name="field"/> under their own names, or an IDX pair sent as
+    /// <paramref name="imagesField"/> + <paramref name="labelsField"/> (named so the IDX reader pairs them); null when absent.
+    /// </summary>
+    private static async Task<IReadOnlyList<DataFile>?> DataFilesAsync(IFormCollection form, string field, string imagesField, string labelsField,
+        CancellationToken cancellationToken)
     {
-        if (values.FirstOrDefault() is not { Length: > 0 } text)
+        var files = new List<DataFile>();
+        foreach (var file in form.Files.GetFiles(field))
         {
-            return null;
+            files.Add(new DataFile(file.FileName, await ReadAllAsync(file, cancellationToken)));
         }
-        var parts = text.Split(',', StringSplitOptions.TrimEntries);
-        var shape = new long[parts.Length];
-        for (var i = 0; i < parts.Length; i++)
+        var images = form.Files[imagesField];
+        var labels = form.Files[labelsField];
+        if (images is not null || labels is not null)
         {
-            if (!long.TryParse(parts[i], out shape[i]) || shape[i] <= 0 || parts.Length > 8)
+            if (images is null || labels is null)
             {
-                throw ApiRequestException.BadRequest($"sampleShape '{text}' must be up to 8 positive integers separated by commas");
+                throw ApiRequestException.BadRequest($"send both '{imagesField}' and '{labelsField}', or neither");
             }
+            files.Add(await IdxFileAsync(images, field + "-images-idx3-ubyte", cancellationToken));
+            files.Add(await IdxFileAsync(labels, field + "-labels-idx1-ubyte", cancellationToken));
         }
-        return shape;
+        return files.Count > 0 ? files : null;
+    }
+
+    private static async Task<DataFile> IdxFileAsync(IFormFile file, string name, CancellationToken cancellationToken)
+    {
+        var bytes = await ReadAllAsync(file, cancellationToken);
+        var gzip = bytes.Length >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
+        return new DataFile(gzip ? name + ".gz" : name, bytes);
     }
 
     private static async Task<byte[]> ReadAllAsync(IFormFile file, CancellationToken cancellationToken)

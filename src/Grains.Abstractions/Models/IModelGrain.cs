@@ -19,6 +19,10 @@ public interface IModelGrain : IGrainWithStringKey
     [Alias("GetView")]
     Task<ModelView> GetView();
 
+    /// <summary>The input hints stored with a version (empty when it has none); throws <see cref="ModelNotReadyException"/> for an unknown version.</summary>
+    [Alias("GetInputHints")]
+    Task<InputHintsInfo> GetInputHints(string version);
+
     /// <summary>The version's ladder; throws <see cref="ModelNotReadyException"/> while analysing or after failure.</summary>
     [Alias("GetLadder")]
     Task<LadderInfo> GetLadder(string version);

@@ -67,7 +67,36 @@ public sealed record LadderRung(
     [property: Id(8)] bool Pareto,
     [property: Id(9)] string? RecipeJson,
     [property: Id(10)] double? Cosine,
-    [property: Id(11)] string? Error);
+    [property: Id(11)] string? Error,
+    [property: Id(12)] double? MaxAbsError = null,
+    [property: Id(13)] bool? Unchanged = null,
+    [property: Id(14)] IReadOnlyList<string>? LeftExact = null,
+    [property: Id(15)] IReadOnlyList<OutputFidelityInfo>? OutputFidelity = null);
+
+/// <summary>One output's fidelity to the original model's on a rung; <see cref="Kind"/> is classes, score or values.</summary>
+[GenerateSerializer, Immutable, Alias("fq.OutputFidelityInfo")]
+public sealed record OutputFidelityInfo(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string Kind,
+    [property: Id(2)] double? Top1Agreement,
+    [property: Id(3)] double Cosine,
+    [property: Id(4)] double MaxAbsError,
+    [property: Id(5)] double MeanAbsError);
+
+/// <summary>How one input was fed while the ladder measured: data, generated or constant, and the hint behind it.</summary>
+[GenerateSerializer, Immutable, Alias("fq.LadderInputInfo")]
+public sealed record LadderInputInfo(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string ElementType,
+    [property: Id(2)] long[] SampleShape,
+    [property: Id(3)] string Source,
+    [property: Id(4)] string? Hint);
+
+/// <summary>One output of the model and how the ladder judges it.</summary>
+[GenerateSerializer, Immutable, Alias("fq.LadderOutputInfo")]
+public sealed record LadderOutputInfo(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string Kind);
 
 /// <summary>The measured table of recipes for one model version.</summary>
 [GenerateSerializer, Immutable, Alias("fq.LadderInfo")]
@@ -75,4 +104,6 @@ public sealed record LadderInfo(
     [property: Id(0)] string Metric,
     [property: Id(1)] LadderBaselineInfo Baseline,
     [property: Id(2)] IReadOnlyList<LadderRung> Rungs,
-    [property: Id(3)] int? EvalSamples = null);
+    [property: Id(3)] int? EvalSamples = null,
+    [property: Id(4)] IReadOnlyList<LadderInputInfo>? Inputs = null,
+    [property: Id(5)] IReadOnlyList<LadderOutputInfo>? Outputs = null);

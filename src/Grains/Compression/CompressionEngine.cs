@@ -25,10 +25,43 @@ public sealed class CompressionEngine(IOptions<CompressionOptions> options)
 
     private readonly CompressionOptions _options = options.Value;
 
-    public LadderInfo BuildLadder(byte[] onnx, EvalSetData? evalSet, CancellationToken cancellationToken)
+    /// <summary>
+    /// Parses and checks what an upload brings besides the model: the hints, and each data set loaded through the
+    /// library's readers and fed to the model once in ONNX Runtime, so a set that does not fit the model is refused at
+    /// upload with the reason. Returns the blobs to store.
+    /// </summary>
+    public (byte[]? EvalBlob, byte[]? CalibrationBlob, InputHintsInfo Hints) PrepareUpload(byte[] onnx, ModelVersionUpload upload)
+    {
+        var flags = upload.Hints ?? InputHintFlags.None;
+        var hints = InputHints.Parse(flags.Shapes, flags.Values, flags.Ranges);
+        byte[]? Check(IReadOnlyList<DataFile>? files, string what)
+        {
+            if (files is not { Count: > 0 })
+            {
+                return null;
+            }
+            var model = OnnxModelFile.Parse(onnx);
+            var blob = DataSetBlobs.Pack(files);
+            try
+            {
+                new ModelEvaluator().CheckRuns(onnx, DataSetBlobs.Load(blob, ModelSignature.Of(model), hints).Take(1));
+            }
+            catch (OnnxModelException ex)
+            {
+                throw new InvalidDataException($"the {what} does not fit the model: {ex.Message}", ex);
+            }
+            return blob;
+        }
+        return (Check(upload.EvalData, "evaluation set"), Check(upload.CalibrationData, "calibration set"), LibraryMapping.FromLibrary(hints));
+    }
+
+    public LadderInfo BuildLadder(byte[] onnx, byte[]? evalBlob, byte[]? calibrationBlob, InputHintsInfo hintsInfo, CancellationToken cancellationToken)
     {
         var model = OnnxModelFile.Parse(onnx);
-        var set = ToEvalSet(onnx, evalSet);
+        var hints = LibraryMapping.ToLibrary(hintsInfo);
+        var set = evalBlob is null
+            ? GeneratedInputs.ForModel(onnx, hints, GeneratedSamples, seed: 1)
+            : DataSetBlobs.Load(evalBlob, ModelSignature.Of(model), hints);
         if (_options.LadderEvalSamples > 0)
         {
             set = set.Take(_options.LadderEvalSamples);
@@ -39,14 +72,16 @@ public sealed class CompressionEngine(IOptions<CompressionOptions> options)
             IncludeMixedPrecision = _options.LadderMixedPrecision,
         };
         var builder = new LadderBuilder(new ModelEvaluator());
-        return LibraryMapping.FromLibrary(builder.Build(model, set, ladderOptions, null, cancellationToken));
+        var calibration = Calibration(onnx, model, calibrationBlob, hints);
+        return LibraryMapping.FromLibrary(builder.Build(model, set, ladderOptions, null, cancellationToken, calibration));
     }
 
-    public byte[] BuildArtifact(byte[] onnx, LadderRung rung, EvalSetData? evalSet)
+    /// <summary>The artifact of one rung, calibrated on the same data its ladder measured it with.</summary>
+    public byte[] BuildArtifact(byte[] onnx, LadderRung rung, byte[]? calibrationBlob, InputHintsInfo hintsInfo)
     {
         var model = OnnxModelFile.Parse(onnx);
         var recipe = rung.RecipeJson is { } json ? Recipe.FromJson(json) : Recipe.Parse(rung.Id);
-        var calibration = evalSet is null ? null : ToEvalSet(onnx, evalSet);
+        var calibration = Calibration(onnx, model, calibrationBlob, LibraryMapping.ToLibrary(hintsInfo))?.Take(new LadderOptions().CalibrationSamples);
         return ArtifactWriter.Pack(ModelCompressor.Compress(model, recipe, calibration));
     }
 
@@ -63,12 +98,7 @@ public sealed class CompressionEngine(IOptions<CompressionOptions> options)
         return LibraryMapping.FromLibrary(plan);
     }
 
-    private static EvalSet ToEvalSet(byte[] onnx, EvalSetData? data)
-    {
-        if (data is not null)
-        {
-            return new EvalSet(data.SampleShape, data.Data, data.Labels);
-        }
-        return GeneratedInputs.ForModel(onnx, InputHints.None, GeneratedSamples, seed: 1);
-    }
+    /// <summary>The uploaded calibration set, else generated calibration inputs; never the evaluation set.</summary>
+    private static EvalSet? Calibration(byte[] onnx, ModelProto model, byte[]? calibrationBlob, InputHints hints) =>
+        calibrationBlob is null ? GeneratedInputs.ForCalibration(onnx, hints) : DataSetBlobs.Load(calibrationBlob, ModelSignature.Of(model), hints);
 }

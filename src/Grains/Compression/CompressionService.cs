@@ -45,22 +45,38 @@ public sealed class CompressionService : IAsyncDisposable
     /// <summary>Builds actually run (not deduplicated or served from the index); for tests and metrics.</summary>
     public int BuildsStarted => Volatile.Read(ref _buildsStarted);
 
-    /// <summary>Measures the ladder of a stored source model (with its stored eval set, if any).</summary>
-    public Task<LadderInfo> BuildLadderAsync(string sourceHash, string? evalSetHash) =>
-        Shared(_ladders, $"ladder:{sourceHash}:{evalSetHash}", async ct =>
+    /// <summary>
+    /// Checks an upload's data sets and hints against its model off the grain scheduler (not queued behind ladders, so an
+    /// upload answers promptly) and stores the data sets; a set that does not fit is an <see cref="InvalidDataException"/>.
+    /// </summary>
+    public async Task<VersionData> StoreUploadDataAsync(ModelVersionUpload upload)
+    {
+        var (eval, calibration, hints) = await Task.Run(() => _engine.PrepareUpload(upload.Onnx, upload));
+        return new VersionData(
+            eval is null ? null : await _store.PutAsync(eval),
+            calibration is null ? null : await _store.PutAsync(calibration),
+            hints);
+    }
+
+    /// <summary>Measures the ladder of a stored source model with its version's data sets and hints.</summary>
+    public Task<LadderInfo> BuildLadderAsync(string sourceHash, VersionData data) =>
+        Shared(_ladders, $"ladder:{sourceHash}:{data.Key}", async ct =>
         {
-            var (onnx, eval) = await LoadSourceAsync(sourceHash, evalSetHash, ct);
-            return await RunQueuedAsync("ladder", token => _engine.BuildLadder(onnx, eval, token));
+            var onnx = await _store.ReadAsync(sourceHash, ct);
+            var eval = await ReadOptionalAsync(data.EvalSetHash, ct);
+            var calibration = await ReadOptionalAsync(data.CalibrationSetHash, ct);
+            return await RunQueuedAsync("ladder", token => _engine.BuildLadder(onnx, eval, calibration, data.Hints, token));
         }, keepResult: false);
 
     /// <summary>The artifact for one ladder rung of a stored source model, built once.</summary>
-    public Task<StoredBlob> GetArtifactAsync(string sourceHash, LadderRung rung, string? evalSetHash)
+    public Task<StoredBlob> GetArtifactAsync(string sourceHash, LadderRung rung, VersionData data)
     {
         var recipeKey = rung.RecipeJson is { } json ? "json-" + ContentHash.Of(Encoding.UTF8.GetBytes(json)) : rung.Id;
-        return Shared(_blobs, $"artifact:{sourceHash}:{recipeKey}:{evalSetHash}", async ct =>
+        return Shared(_blobs, $"artifact:{sourceHash}:{recipeKey}:{data.CalibrationSetHash}:{data.Key}", async ct =>
         {
-            var (onnx, eval) = await LoadSourceAsync(sourceHash, evalSetHash, ct);
-            var bytes = await RunQueuedAsync("artifact", _ => _engine.BuildArtifact(onnx, rung, eval));
+            var onnx = await _store.ReadAsync(sourceHash, ct);
+            var calibration = await ReadOptionalAsync(data.CalibrationSetHash, ct);
+            var bytes = await RunQueuedAsync("artifact", _ => _engine.BuildArtifact(onnx, rung, calibration, data.Hints));
             return new StoredBlob(await _store.PutAsync(bytes, ct), bytes.LongLength);
         }, keepResult: true);
     }
@@ -87,12 +103,7 @@ public sealed class CompressionService : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task<(byte[] Onnx, EvalSetData? Eval)> LoadSourceAsync(string sourceHash, string? evalSetHash, CancellationToken ct)
-    {
-        var onnx = await _store.ReadAsync(sourceHash, ct);
-        var eval = evalSetHash is null ? null : EvalSetCodec.Decode(await _store.ReadAsync(evalSetHash, ct));
-        return (onnx, eval);
-    }
+    private async Task<byte[]?> ReadOptionalAsync(string? hash, CancellationToken ct) => hash is null ? null : await _store.ReadAsync(hash, ct);
 
     /// <summary>
     /// One build per key at a time. The build starts on the thread pool, never on the calling grain's scheduler.

@@ -16,6 +16,7 @@ public static class GatewaySupportExtensions
         services.TryAddSingleton(new HotObjectCache());
         services.TryAddSingleton<TransferObjectIndex>();
         services.TryAddSingleton<SmokeTestIndex>();
+        services.TryAddSingleton<InputHintsCache>();
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using FleetQuant.Compression.Evaluation;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Hosting;
 using FleetQuant.Protocol.Manifests;
@@ -14,6 +15,7 @@ public sealed class ManifestGrain(
     ManifestKey key,
     TransferObjectIndex transfers,
     SmokeTestIndex smokeTests,
+    InputHintsCache inputHints,
     FleetClock clock,
     IOptions<ManifestOptions> options,
     ILogger<ManifestGrain> logger) : Grain, IManifestGrain
@@ -32,6 +34,7 @@ public sealed class ManifestGrain(
         {
             delta = new ProtocolDelta { BaseSha256 = d.BaseHash, Object = await transfers.DescribeAsync(d.DeltaHash, _options.ChunkSize) };
         }
+        var hints = await inputHints.GetAsync(desired.ModelId, desired.Version);
         var manifest = new UpdateManifest
         {
             DeviceId = deviceId,
@@ -44,7 +47,8 @@ public sealed class ManifestGrain(
             ExpiresAt = clock.UtcNow + _options.Lifetime,
             Artifact = artifact,
             Delta = delta,
-            SmokeTest = await SmokeTestAsync(deviceId, desired.ArtifactHash),
+            SmokeTest = await SmokeTestAsync(deviceId, desired.ArtifactHash, hints),
+            InputHints = hints.ToMessage(),
         };
         var signed = key.Signer.Sign(manifest);
         return new SignedDesiredState(deviceId, desired.Release, signed.Payload, signed.Signature, signed.KeyId);
@@ -76,11 +80,11 @@ public sealed class ManifestGrain(
         }
     }
 
-    private async Task<SmokeTest?> SmokeTestAsync(string deviceId, string artifactHash)
+    private async Task<SmokeTest?> SmokeTestAsync(string deviceId, string artifactHash, InputHints hints)
     {
         try
         {
-            return await smokeTests.GetAsync(artifactHash);
+            return await smokeTests.GetAsync(artifactHash, hints);
         }
         catch (Exception ex)
         {

@@ -17,21 +17,23 @@ public sealed class SmokeTestIndex(HotObjectCache hot, Artifacts.IArtifactStore 
     private readonly ConcurrentDictionary<string, Lazy<Task<SmokeTest>>> _tests = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _builds = new(Environment.ProcessorCount);
 
-    public Task<SmokeTest> GetAsync(string artifactHash)
+    /// <param name="hints">The version's input hints: the generated input is shaped by them, so the key holds them too.</param>
+    public Task<SmokeTest> GetAsync(string artifactHash, InputHints hints)
     {
         if (_tests.Count >= MaxEntries)
         {
             _tests.Clear();
         }
-        var entry = _tests.GetOrAdd(artifactHash, hash => new Lazy<Task<SmokeTest>>(() => BuildAsync(hash)));
+        var key = $"{artifactHash}:{hints.Describe()}";
+        var entry = _tests.GetOrAdd(key, _ => new Lazy<Task<SmokeTest>>(() => BuildAsync(artifactHash, hints)));
         var task = entry.Value;
         // Failures are not kept: a later manifest retries.
-        _ = task.ContinueWith(t => _tests.TryRemove(new KeyValuePair<string, Lazy<Task<SmokeTest>>>(artifactHash, entry)),
+        _ = task.ContinueWith(t => _tests.TryRemove(new KeyValuePair<string, Lazy<Task<SmokeTest>>>(key, entry)),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return task;
     }
 
-    private async Task<SmokeTest> BuildAsync(string hash)
+    private async Task<SmokeTest> BuildAsync(string hash, InputHints hints)
     {
         if (!hot.TryGet(hash, out var artifact))
         {
@@ -41,7 +43,7 @@ public sealed class SmokeTestIndex(HotObjectCache hot, Artifacts.IArtifactStore 
         await _builds.WaitAsync();
         try
         {
-            return await Task.Run(() => Build(artifact));
+            return await Task.Run(() => Build(artifact, hints));
         }
         finally
         {
@@ -49,11 +51,11 @@ public sealed class SmokeTestIndex(HotObjectCache hot, Artifacts.IArtifactStore 
         }
     }
 
-    private static SmokeTest Build(byte[] artifact)
+    private static SmokeTest Build(byte[] artifact, InputHints hints)
     {
         using var onnx = new MemoryStream();
         ArtifactReader.Unpack(new MemoryStream(artifact, writable: false), onnx);
         using var session = new InferenceSession(onnx.ToArray());
-        return SmokeTests.Build(session, InputHints.None, seed: 7);
+        return SmokeTests.Build(session, hints, seed: 7);
     }
 }

@@ -42,7 +42,6 @@ public sealed class ModelGrain(
         {
             throw new ArgumentException("model version needs its ONNX bytes");
         }
-        byte[]? evalBytes = upload.EvalSet is null ? null : EvalSetCodec.Encode(upload.EvalSet);
         var sourceHash = ContentHash.Of(upload.Onnx);
         if (Find(upload.Version) is { } existing)
         {
@@ -51,12 +50,15 @@ public sealed class ModelGrain(
                 : throw new ArgumentException($"model {this.GetPrimaryKeyString()} already has a version '{upload.Version}' with different bytes; use a new version");
         }
 
+        var data = await compression.StoreUploadDataAsync(upload);
         await store.PutAsync(upload.Onnx);
         var record = new ModelVersionRecord
         {
             Version = upload.Version,
             Source = new StoredBlob(sourceHash, upload.Onnx.LongLength),
-            EvalSetHash = evalBytes is null ? null : await store.PutAsync(evalBytes),
+            EvalSetHash = data.EvalSetHash,
+            CalibrationSetHash = data.CalibrationSetHash,
+            InputHints = data.Hints,
             Status = ModelStatus.Analysing,
             UploadedAt = clock.UtcNow,
         };
@@ -70,6 +72,9 @@ public sealed class ModelGrain(
 
     public Task<ModelView> GetView() =>
         Task.FromResult(new ModelView(this.GetPrimaryKeyString(), state.State.Versions.Select(v => v.ToView()).ToList()));
+
+    public Task<InputHintsInfo> GetInputHints(string version) =>
+        Task.FromResult(Find(version)?.InputHints ?? throw new ModelNotReadyException($"model {this.GetPrimaryKeyString()} has no version '{version}'"));
 
     public Task<LadderInfo> GetLadder(string version) => Task.FromResult(Ready(version).Ladder!);
 
@@ -86,7 +91,7 @@ public sealed class ModelGrain(
         {
             throw new ArgumentException($"recipe '{recipeId}' failed on {this.GetPrimaryKeyString()} {version}: {rung.Error}");
         }
-        var blob = await compression.GetArtifactAsync(record.Source.Hash, rung, record.EvalSetHash);
+        var blob = await compression.GetArtifactAsync(record.Source.Hash, rung, record.Data);
         record.Artifacts[recipeId] = blob;
         await WriteAsync();
         return blob;
@@ -109,7 +114,7 @@ public sealed class ModelGrain(
     {
         try
         {
-            record.Ladder = await compression.BuildLadderAsync(record.Source.Hash, record.EvalSetHash);
+            record.Ladder = await compression.BuildLadderAsync(record.Source.Hash, record.Data);
             record.Status = ModelStatus.Ready;
             record.FailureReason = null;
         }

@@ -1,3 +1,4 @@
+using FleetQuant.Grains.Compression;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Planning;
 

@@ -29,6 +29,22 @@ public sealed record UpdateManifest
 
     /// <summary>A known input and output to check the new model with before swapping it in.</summary>
     public SmokeTest? SmokeTest { get; init; }
+
+    /// <summary>How to build inputs for the model where its declared shapes do not say (from the version's hints).</summary>
+    public ModelInputHints? InputHints { get; init; }
+}
+
+/// <summary>
+/// A model version's input hints: shapes for symbolic dimensions, constants for control inputs (a sample rate),
+/// ranges [low, high] for generated values. A device builds its inputs from them when it has no data of its own.
+/// </summary>
+public sealed record ModelInputHints
+{
+    public IReadOnlyDictionary<string, long[]>? Shapes { get; init; }
+
+    public IReadOnlyDictionary<string, double>? Values { get; init; }
+
+    public IReadOnlyDictionary<string, double[]>? Ranges { get; init; }
 }
 
 /// <summary>A blob the device pulls in chunks: its hash, size and the hash of every chunk.</summary>

@@ -39,7 +39,8 @@ public static class TinyModels
         return OnnxModelFile.Serialize(model);
     }
 
-    public static EvalSetData EvalSet(int samples, int seed)
+    /// <summary>An unlabelled evaluation set as an uploaded <c>.npy</c> file: float32 [samples, <see cref="Inputs"/>].</summary>
+    public static IReadOnlyList<DataFile> EvalSet(int samples, int seed)
     {
         var random = new Random(seed);
         var data = new float[samples * Inputs];
@@ -47,7 +48,21 @@ public static class TinyModels
         {
             data[i] = (float)(random.NextDouble() * 2 - 1);
         }
-        return new EvalSetData([Inputs], data, null);
+        return [new DataFile("eval.npy", Npy([samples, Inputs], data))];
+    }
+
+    /// <summary>NPY 1.0 bytes of a float32 array (the header padded to 64 bytes, as numpy writes it).</summary>
+    public static byte[] Npy(int[] shape, float[] values)
+    {
+        var dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({string.Join(", ", shape)}{(shape.Length == 1 ? "," : "")}), }}";
+        var unpadded = 10 + dict.Length + 1;
+        var header = dict + new string(' ', (64 - (unpadded % 64)) % 64) + "\n";
+        using var buffer = new MemoryStream();
+        buffer.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
+        buffer.Write(BitConverter.GetBytes((ushort)header.Length));
+        buffer.Write(System.Text.Encoding.ASCII.GetBytes(header));
+        buffer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        return buffer.ToArray();
     }
 
     private static NodeProto Gemm(string input, string layer, string output)

@@ -68,15 +68,19 @@ public sealed class DemoRunner(AllInOneServer server, DemoOptions options, IProg
         var key = "ladder-v" + version;
         progress.Report(new DemoStep(key, $"v{version}: upload, measure ladder", 0, 1));
         var onnx = await File.ReadAllBytesAsync(SampleData.ModelPath(file), cancellationToken);
-        var images = IdxFiles.Read(SampleData.FindCommittedEvalSet());
-        var labels = IdxFiles.Read(SampleData.FindCommittedEvalSet().Replace("-images-idx3-", "-labels-idx1-", StringComparison.Ordinal));
-        await client.PostFormAsync($"/api/models/{DemoModelId}/versions", () => new MultipartFormDataContent
+        var evalFiles = DataUpload.Files(SampleData.FindCommittedEvalSet());
+        await client.PostFormAsync($"/api/models/{DemoModelId}/versions", () =>
         {
-            { new ByteArrayContent(onnx), "model", file },
-            { new StringContent(version), "version" },
-            { new ByteArrayContent(images), "evalImages", "images.idx" },
-            { new ByteArrayContent(labels), "evalLabels", "labels.idx" },
-            { new StringContent("784"), "sampleShape" },
+            var form = new MultipartFormDataContent
+            {
+                { new ByteArrayContent(onnx), "model", file },
+                { new StringContent(version), "version" },
+            };
+            foreach (var (name, bytes) in evalFiles)
+            {
+                form.Add(new ByteArrayContent(bytes), "evalData", name);
+            }
+            return form;
         }, TimeSpan.FromMinutes(5), cancellationToken);
         var ready = await ModelWaiter.WaitReadyAsync(client, DemoModelId, version, TimeSpan.FromMinutes(15), cancellationToken, quiet: true);
         progress.Report(new DemoStep(key, $"v{version}: ladder of {ready.Ladder?.Rungs.Count ?? 0} recipes", 1, 1));
