@@ -40,7 +40,7 @@ public static class CompressCommand
             var outPath = parse.GetValue(output)!;
             OnnxModelFile.Save(compressed.Model, outPath);
             var result = new CompressResult(parsed.Id, outPath, OnnxModelFile.Serialize(source).LongLength, bytes.LongLength,
-                ArtifactWriter.Pack(compressed).LongLength, compressed.Notes);
+                ArtifactWriter.Pack(compressed).LongLength, compressed.ChangesNothing, compressed.Notes);
             if (parse.GetValue(json))
             {
                 Console.Out.WriteLine(CliJson.Serialize(result));
@@ -81,6 +81,10 @@ public static class CompressCommand
     {
         Consoles.Out.MarkupLine($"recipe [bold]{Markup.Escape(result.Recipe)}[/] → {Markup.Escape(result.Out)}");
         Consoles.Out.MarkupLine($"ONNX {result.SourceOnnxBytes:N0} B → {result.OnnxBytes:N0} B; wire bytes (artifact): [bold]{result.WireBytes:N0}[/] ({Consoles.Number((double)result.SourceOnnxBytes / Math.Max(1, result.WireBytes), "0.0")}x smaller than the FP32 ONNX)");
+        if (result.ChangesNothing)
+        {
+            Consoles.Out.MarkupLine("[yellow]the recipe changed nothing: no tensor could be compressed or pruned (see why below)[/]");
+        }
         var table = new Table().AddColumn("tensor").AddColumn("action").AddColumn("detail");
         foreach (var note in result.Tensors)
         {
@@ -89,5 +93,5 @@ public static class CompressCommand
         Consoles.Out.Write(table);
     }
 
-    private sealed record CompressResult(string Recipe, string Out, long SourceOnnxBytes, long OnnxBytes, long WireBytes, IReadOnlyList<TensorNote> Tensors);
+    private sealed record CompressResult(string Recipe, string Out, long SourceOnnxBytes, long OnnxBytes, long WireBytes, bool ChangesNothing, IReadOnlyList<TensorNote> Tensors);
 }

@@ -89,7 +89,7 @@ public sealed class LadderBuilder(ModelEvaluator evaluator)
             MaxAbsError = fidelity.MaxAbsError,
             Top1Agreement = fidelity.Top1Agreement,
             OutputFidelity = fidelity.Outputs.Select(LadderOutputFidelity.Of).ToList(),
-            Unchanged = compressed.Notes.All(n => n.Action == TensorAction.KeptExact) ? true : null,
+            Unchanged = compressed.ChangesNothing ? true : null,
             LeftExact = LeftExact(compressed),
         };
     }
@@ -106,9 +106,7 @@ public sealed class LadderBuilder(ModelEvaluator evaluator)
     }
 
     private static bool IsWeightLeftExact(Recipe recipe, TensorNote note) =>
-        (recipe.LayerOverrides.TryGetValue(note.Tensor, out var step) ? step : recipe.WeightCoding) is not null
-        && !note.Detail.StartsWith(WeightCatalog.SmallTensorReason, StringComparison.Ordinal)
-        && !note.Detail.EndsWith(WeightCatalog.IntegerTensorReason, StringComparison.Ordinal);
+        (recipe.LayerOverrides.TryGetValue(note.Tensor, out var step) ? step : recipe.WeightCoding) is not null && WeightCatalog.IsWeightLeftExact(note);
 
     private static LadderEntry Guarded(string id, Func<LadderEntry> measure)
     {

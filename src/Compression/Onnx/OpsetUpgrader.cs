@@ -128,9 +128,6 @@ public static class OpsetUpgrader
 
         switch (op)
         {
-            case "Softmax" or "LogSoftmax" or "Hardmax" when Crosses(from, to, 13):
-                return IsLastAxis(graph, node) ? null
-                    : $"{op} ('{node.Name}') changed meaning in opset 13 and its axis is not known to be the last one";
             case "Dropout" when node.Output.Skip(1).Any(o => o.Length > 0 && IsConsumed(graph, o)):
                 return $"Dropout ('{node.Name}') mask output is used; only inference Dropout can be upgraded";
             case "BatchNormalization" when node.Output.Skip(1).Any(o => o.Length > 0):
@@ -210,6 +207,10 @@ public static class OpsetUpgrader
                 }
                 break;
             case "Softmax" or "LogSoftmax" or "Hardmax" when Crosses(from, to, 13):
+                if (!IsLastAxis(graph, node))
+                {
+                    CoerceTo2D(graph, node, names);
+                }
                 RemoveAttributes(node, "axis");
                 node.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeType.Int, I = -1 });
                 break;
@@ -224,6 +225,28 @@ public static class OpsetUpgrader
                 RemoveAttributes(node, "spatial", "consumed_inputs", "is_test");
                 break;
         }
+    }
+
+    /// <summary>
+    /// Before opset 13 Softmax-like ops flattened their input to 2-D at <c>axis</c> and normalized each row; spells that
+    /// out (Shape, Flatten, the op on the last axis, Reshape back) for an axis not known to be the last one.
+    /// </summary>
+    private static void CoerceTo2D(GraphProto graph, NodeProto node, ModelNames names)
+    {
+        var prefix = BaseName(node);
+        var input = node.Input[0];
+        var output = node.Output[0];
+        var shape = names.Claim(prefix + "_input_shape");
+        var rows = names.Claim(prefix + "_2d");
+        var normalized = names.Claim(prefix + "_2d_normalized");
+        var index = graph.Node.IndexOf(node);
+        var flatten = new NodeProto { OpType = "Flatten", Name = names.Claim(prefix + "_Flatten"), Input = { input }, Output = { rows } };
+        flatten.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeType.Int, I = Int(node, "axis", 1) });
+        graph.Node.Insert(index, new NodeProto { OpType = "Shape", Name = names.Claim(prefix + "_Shape"), Input = { input }, Output = { shape } });
+        graph.Node.Insert(index + 1, flatten);
+        node.Input[0] = rows;
+        node.Output[0] = normalized;
+        graph.Node.Insert(index + 3, new NodeProto { OpType = "Reshape", Name = names.Claim(prefix + "_Reshape"), Input = { normalized, shape }, Output = { output } });
     }
 
     private static bool IsLastAxis(GraphProto graph, NodeProto node)

@@ -12,4 +12,11 @@ public sealed record CompressedModel(
     ModelProto Model,
     Recipe Recipe,
     IReadOnlyDictionary<string, EncodedTensor> Encodings,
-    IReadOnlyList<TensorNote> Notes);
+    IReadOnlyList<TensorNote> Notes)
+{
+    /// <summary>
+    /// True when no tensor was compressed or pruned: the recipe found nothing it could apply to (the notes say why),
+    /// so its model is the FP32 model. Always true for the fp32 recipe.
+    /// </summary>
+    public bool ChangesNothing => !Notes.Any(n => n.Action is TensorAction.Compressed or TensorAction.Pruned);
+}

@@ -4,7 +4,10 @@ using FleetQuant.Compression.Recipes;
 
 namespace FleetQuant.Compression.Pipeline;
 
-/// <summary>Applies a recipe to a model: pruning steps in order, then weight coding per weight.</summary>
+/// <summary>
+/// Applies a recipe to a model: weights held in Constant nodes become initializers, pruning steps run in order,
+/// then weight coding per weight.
+/// </summary>
 public static class ModelCompressor
 {
     public static CompressedModel Compress(ModelProto source, Recipe recipe, EvalSet? calibration = null)
@@ -14,6 +17,7 @@ public static class ModelCompressor
         {
             TensorData.NormalizeToRaw(tensor);
         }
+        ConstantWeights.Lift(model);
 
         var context = new CompressionContext(model, recipe, calibration);
         foreach (var step in recipe.Steps.Where(s => s.Stage != RecipeStage.WeightCoding))
@@ -21,7 +25,7 @@ public static class ModelCompressor
             StepTransforms.ModelTransform(step).Apply(context);
         }
 
-        var weights = context.Weights();
+        var (weights, leftAlone) = WeightCatalog.Find(model);
         var byCoder = weights.GroupBy(w => context.WeightCodingFor(w.Name)).ToList();
         foreach (var group in byCoder)
         {
@@ -36,7 +40,8 @@ public static class ModelCompressor
             StepTransforms.WeightCoder(group.Key).Encode(context, group.ToList());
         }
 
-        foreach (var note in WeightCatalog.Find(model).LeftAlone)
+        // Taken before weight coding, so the scales and codes the coders add are not reported as tensors left alone.
+        foreach (var note in leftAlone)
         {
             context.Note(note.Tensor, note.Action, note.Detail);
         }

@@ -1,11 +1,12 @@
 using FleetQuant.Compression.Onnx;
+using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
 
 namespace FleetQuant.Compression.Pipeline;
 
-/// <summary>How a weight feeds its layer, which fixes its output-channel axis.</summary>
+/// <summary>How a weight feeds its layer, which fixes the axis its per-channel scales run along.</summary>
 public enum WeightRole
 {
-    /// <summary>Conv W [M, C/group, k...]: output channels on axis 0.</summary>
+    /// <summary>Conv W [M, C/group, k...]: output channels on axis 0 (depthwise and grouped alike).</summary>
     ConvWeight,
 
     /// <summary>Gemm B with transB=0 or MatMul B: [K, N], output channels on axis 1.</summary>
@@ -13,16 +14,53 @@ public enum WeightRole
 
     /// <summary>Gemm B with transB=1: [N, K], output channels on axis 0.</summary>
     GemmTransposedWeight,
+
+    /// <summary>
+    /// ConvTranspose W [C_in, C_out/group, k...]. Its output channels are on axis 1 and not contiguous, so scales run
+    /// per input channel (axis 0): each row is then contiguous, and a scale per row is as exact as per output channel.
+    /// </summary>
+    ConvTransposeWeight,
+
+    /// <summary>LSTM / GRU / RNN W or R [directions, gates·hidden, width]: one scale per (direction, gate row).</summary>
+    RecurrentWeight,
 }
 
-/// <summary>A FLOAT initializer that is the weight input of exactly one Conv, Gemm or MatMul node.</summary>
-public sealed record WeightRef(GraphProto Graph, TensorProto Tensor, NodeProto Consumer, int InputIndex, WeightRole Role)
+/// <summary>
+/// A FLOAT initializer that is the weight input of Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU or RNN nodes.
+/// <see cref="Graph"/> owns the initializer; <see cref="ConsumerGraph"/> holds its readers, which is a subgraph
+/// (an If / Loop / Scan body) when the weight is read from an outer scope. A shared weight has several readers,
+/// all of the same role, in the one consumer graph; <see cref="Consumer"/> is the first of them in node order.
+/// </summary>
+public sealed record WeightRef(GraphProto Graph, TensorProto Tensor, GraphProto ConsumerGraph, IReadOnlyList<NodeProto> Consumers, int InputIndex, WeightRole Role)
 {
     public string Name => Tensor.Name;
 
-    public int OutputAxis => Role == WeightRole.MatMulWeight ? 1 : 0;
+    public NodeProto Consumer => Consumers[0];
 
-    public long OutputChannels => Tensor.Dims[OutputAxis];
+    /// <summary>The axis whose entries get one scale each (see <see cref="WeightRole"/>).</summary>
+    public int OutputAxis => Role switch
+    {
+        WeightRole.MatMulWeight => 1,
+        _ => 0,
+    };
+
+    /// <summary>How many per-channel scales the weight has: one per contiguous row, except MatMul B (one per column).</summary>
+    public long OutputChannels => Role == WeightRole.RecurrentWeight ? Tensor.Dims[0] * Tensor.Dims[1] : Tensor.Dims[OutputAxis];
+
+    /// <summary>True when per-channel scales need the weight seen as 2-D [channels, rest] (reshaped back after dequantizing).</summary>
+    public bool ChannelsSpanAxes => Role == WeightRole.RecurrentWeight;
+
+    /// <summary>A shape that broadcasts one value per channel against the weight.</summary>
+    public long[] PerChannelShape()
+    {
+        var shape = Enumerable.Repeat(1L, Tensor.Dims.Count).ToArray();
+        shape[OutputAxis] = Tensor.Dims[OutputAxis];
+        if (ChannelsSpanAxes)
+        {
+            shape[1] = Tensor.Dims[1];
+        }
+        return shape;
+    }
 }
 
 /// <summary>
@@ -36,8 +74,23 @@ public static class WeightCatalog
     /// <summary>How the note of a tensor below <see cref="MinCompressibleElements"/> starts.</summary>
     public const string SmallTensorReason = "small tensor";
 
-    /// <summary>How the note of a non-float tensor ends.</summary>
+    /// <summary>How the note of an integer tensor ends.</summary>
     public const string IntegerTensorReason = "tensor (shapes, indices and integers stay exact)";
+
+    /// <summary>How the note of a bias starts.</summary>
+    public const string BiasReason = "bias of ";
+
+    private readonly record struct Use(GraphProto Graph, NodeProto? Node, int Index);
+
+    /// <summary>
+    /// Whether a kept-exact note is about a weight a step could have coded (its reason is worth showing), not about a
+    /// bias, a small tensor or an integer tensor that no recipe compresses.
+    /// </summary>
+    public static bool IsWeightLeftExact(TensorNote note) =>
+        note.Action == TensorAction.KeptExact
+        && !note.Detail.StartsWith(SmallTensorReason, StringComparison.Ordinal)
+        && !note.Detail.StartsWith(BiasReason, StringComparison.Ordinal)
+        && !note.Detail.EndsWith(IntegerTensorReason, StringComparison.Ordinal);
 
     public static (IReadOnlyList<WeightRef> Weights, IReadOnlyList<TensorNote> LeftAlone) Find(ModelProto model)
     {
@@ -46,9 +99,14 @@ public static class WeightCatalog
         foreach (var graph in OnnxGraphs.All(model))
         {
             var consumers = ConsumersByInput(graph);
+            var inputs = graph.Input.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var tensor in graph.Initializer)
             {
-                var reason = Classify(tensor, consumers, graph, out var weight);
+                WeightRef? weight = null;
+                // From IR 4 a listed initializer is a deliberate default that callers may override by feeding it.
+                var reason = inputs.Contains(tensor.Name) && model.IrVersion >= 4
+                    ? "also a graph input: a caller may feed its own value, so it stays as it is"
+                    : Classify(tensor, consumers, graph, out weight);
                 if (weight is not null)
                 {
                     weights.Add(weight);
@@ -62,12 +120,25 @@ public static class WeightCatalog
         return (weights, notes);
     }
 
-    private static string Classify(TensorProto tensor, ILookup<string, (NodeProto Node, int Index)> consumers, GraphProto graph, out WeightRef? weight)
+    /// <summary>The role a weight plays as input <paramref name="index"/> of <paramref name="node"/>, if it has a compressed path.</summary>
+    private static WeightRole? RoleOf(NodeProto node, int index, int rank) => (node.OpType, node.Domain, index, rank) switch
+    {
+        ("Conv", "" or "ai.onnx", 1, >= 3) => WeightRole.ConvWeight,
+        ("ConvTranspose", "" or "ai.onnx", 1, >= 3) => WeightRole.ConvTransposeWeight,
+        ("MatMul", "" or "ai.onnx", 1, 2) => WeightRole.MatMulWeight,
+        ("Gemm", "" or "ai.onnx", 1, 2) => IsTransposedB(node) ? WeightRole.GemmTransposedWeight : WeightRole.MatMulWeight,
+        ("LSTM" or "GRU" or "RNN", "" or "ai.onnx", 1 or 2, 3) => WeightRole.RecurrentWeight,
+        _ => null,
+    };
+
+    private static string Classify(TensorProto tensor, ILookup<string, Use> consumers, GraphProto graph, out WeightRef? weight)
     {
         weight = null;
         if (!TensorData.IsFloat(tensor))
         {
-            return $"{(TensorProto.Types.DataType)tensor.DataType} {IntegerTensorReason}";
+            return (DataType)tensor.DataType is DataType.Float16 or DataType.Bfloat16 or DataType.Double
+                ? $"{(DataType)tensor.DataType} weight: the coders read and write FP32 weights, so it stays in its own type"
+                : $"{(DataType)tensor.DataType} {IntegerTensorReason}";
         }
 
         if (TensorData.ElementCount(tensor) < MinCompressibleElements)
@@ -76,53 +147,69 @@ public static class WeightCatalog
         }
 
         var uses = consumers[tensor.Name].ToList();
-        if (uses.Count != 1)
+        if (uses.Count == 0)
         {
-            return uses.Count == 0 ? "not used by any node" : $"shared by {uses.Count} nodes";
+            return "not used by any node";
+        }
+        if (uses.Any(u => u.Node is null))
+        {
+            return "a graph output";
         }
 
-        var (node, index) = uses[0];
-        var role = (node.OpType, node.Domain, index, tensor.Dims.Count) switch
-        {
-            ("Conv", "" or "ai.onnx", 1, >= 3) => WeightRole.ConvWeight,
-            ("MatMul", "" or "ai.onnx", 1, 2) => WeightRole.MatMulWeight,
-            ("Gemm", "" or "ai.onnx", 1, 2) => IsTransposedB(node) ? WeightRole.GemmTransposedWeight : WeightRole.MatMulWeight,
-            _ => (WeightRole?)null,
-        };
-
+        var (first, index) = (uses[0].Node!, uses[0].Index);
+        var role = RoleOf(first, index, tensor.Dims.Count);
         if (role is null)
         {
-            return $"input {index} of {node.OpType} (no quantized path)";
+            return IsBias(first, index)
+                ? $"{BiasReason}{Describe(first)} (biases stay exact: few values, and errors in them shift every output)"
+                : $"input {index} of {Describe(first)} (no quantized path)";
+        }
+        if (uses.Count > 1 && !uses.All(u => ReferenceEquals(u.Graph, uses[0].Graph) && u.Index == index && RoleOf(u.Node!, u.Index, tensor.Dims.Count) == role))
+        {
+            return $"shared by {uses.Count} nodes that read it in different roles or graphs: {string.Join(", ", uses.Select(u => $"input {u.Index} of {Describe(u.Node!)}").Distinct())}";
         }
 
-        weight = new WeightRef(graph, tensor, node, index, role.Value);
+        weight = new WeightRef(graph, tensor, uses[0].Graph, uses.Select(u => u.Node!).ToList(), index, role.Value);
         return "";
     }
 
+    private static bool IsBias(NodeProto node, int index) => (node.OpType, index) is
+        ("Conv" or "ConvTranspose" or "Gemm", 2) or ("LSTM" or "GRU" or "RNN", 3);
+
+    private static string Describe(NodeProto node) => node.Domain is "" or "ai.onnx" ? node.OpType : $"{node.Domain}.{node.OpType}";
+
     private static bool IsTransposedB(NodeProto gemm) => gemm.Attribute.Any(a => a.Name == "transB" && a.I != 0);
 
-    private static ILookup<string, (NodeProto Node, int Index)> ConsumersByInput(GraphProto graph)
+    /// <summary>
+    /// Every read of each name of <paramref name="graph"/>, in node order, including reads from nested subgraphs
+    /// that do not define the name themselves; a graph output is a use with a null node.
+    /// </summary>
+    private static ILookup<string, Use> ConsumersByInput(GraphProto graph)
     {
-        // A subgraph may read an outer initializer by name; count those uses too so shared tensors stay exact.
-        var uses = new List<(string Name, NodeProto Node, int Index)>();
+        var uses = new List<(string Name, Use Use)>();
         foreach (var node in graph.Node)
         {
             for (var i = 0; i < node.Input.Count; i++)
             {
-                uses.Add((node.Input[i], node, i));
+                uses.Add((node.Input[i], new Use(graph, node, i)));
             }
             foreach (var sub in node.Attribute.SelectMany(a => a.G is null ? a.Graphs : a.Graphs.Prepend(a.G)))
             {
-                foreach (var inner in OnnxGraphs.All(sub).SelectMany(g => g.Node))
+                foreach (var inner in OnnxGraphs.All(sub))
                 {
-                    uses.AddRange(inner.Input.Select((name, i) => (name, inner, -1 - i)));
+                    var own = inner.Input.Select(v => v.Name).Concat(inner.Initializer.Select(t => t.Name)).Concat(inner.Node.SelectMany(n => n.Output)).ToHashSet(StringComparer.Ordinal);
+                    foreach (var innerNode in inner.Node)
+                    {
+                        uses.AddRange(innerNode.Input.Select((name, i) => (name, new Use(inner, innerNode, i))).Where(u => !own.Contains(u.name)));
+                    }
+                    uses.AddRange(inner.Output.Where(o => !own.Contains(o.Name)).Select(o => (o.Name, new Use(inner, null, 0))));
                 }
             }
         }
         foreach (var output in graph.Output)
         {
-            uses.Add((output.Name, new NodeProto { OpType = "graph output" }, 0));
+            uses.Add((output.Name, new Use(graph, null, 0)));
         }
-        return uses.ToLookup(u => u.Name, u => (u.Node, u.Index));
+        return uses.ToLookup(u => u.Name, u => u.Use, StringComparer.Ordinal);
     }
 }

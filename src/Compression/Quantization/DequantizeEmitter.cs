@@ -37,7 +37,8 @@ internal sealed record DequantizeSpec(
 internal static class DequantizeEmitter
 {
     /// <summary>
-    /// Adds the code, scale and zero-point initializers and the nodes before the weight's consumer; returns the
+    /// Adds the code, scale and zero-point initializers to the graph that owns the weight and the nodes before its
+    /// first consumer (in a subgraph when the weight is read from an outer scope); returns the
     /// name of the float tensor in the weight's own shape. The caller wires it with <see cref="Wire"/>.
     /// </summary>
     public static string Emit(CompressionContext context, ModelNames names, WeightRef weight, DequantizeSpec spec)
@@ -73,25 +74,29 @@ internal static class DequantizeEmitter
         {
             dequantize.With("block_size", block);
         }
-        GraphEdits.InsertBefore(graph, weight.Consumer, dequantize);
+        GraphEdits.InsertBefore(weight.ConsumerGraph, weight.Consumer, dequantize);
 
         if (spec.CodeDims.SequenceEqual(weight.Tensor.Dims))
         {
             return output;
         }
 
-        // Blocked Conv weights are quantized as [M, C·k·k] so blocks run along the whole reduction; reshape back.
+        // Blocked Conv weights are quantized as [M, C·k·k] so blocks run along the whole reduction, recurrent weights as
+        // [directions·gates, width] so each row has its own scale; reshape back.
         var shapeName = names.Claim(weight.Name + "_shape");
         context.AddInitializer(graph, TensorData.CreateInt64(shapeName, [weight.Tensor.Dims.Count], weight.Tensor.Dims.ToArray()));
         var reshaped = names.Claim(weight.Name + "_reshaped");
-        GraphEdits.InsertBefore(graph, weight.Consumer, GraphEdits.Node("Reshape", names.Claim(weight.Name + "_Reshape"), [output, shapeName], [reshaped]));
+        GraphEdits.InsertBefore(weight.ConsumerGraph, weight.Consumer, GraphEdits.Node("Reshape", names.Claim(weight.Name + "_Reshape"), [output, shapeName], [reshaped]));
         return reshaped;
     }
 
-    /// <summary>Feeds <paramref name="floatWeight"/> to the consumer in place of the original FP32 initializer, which goes.</summary>
+    /// <summary>Feeds <paramref name="floatWeight"/> to every consumer in place of the original FP32 initializer, which goes.</summary>
     public static void Wire(CompressionContext context, WeightRef weight, string floatWeight)
     {
-        weight.Consumer.Input[weight.InputIndex] = floatWeight;
+        foreach (var consumer in weight.Consumers)
+        {
+            consumer.Input[weight.InputIndex] = floatWeight;
+        }
         GraphEdits.RemoveInitializer(weight.Graph, weight.Name);
         context.Forget(weight.Name);
     }

@@ -17,17 +17,23 @@ public sealed class DynamicQuantizeCoder : IWeightCoder
 
     public void Encode(CompressionContext context, IReadOnlyList<WeightRef> weights)
     {
-        var dense = weights.Where(w => w.Consumer.OpType is "MatMul" or "Gemm").ToList();
-        foreach (var conv in weights.Where(w => w.Consumer.OpType is not ("MatMul" or "Gemm")))
+        // The consumer is replaced by the integer product, so a weight shared by several nodes stays FP32.
+        var dense = weights.Where(w => w.Consumer.OpType is "MatMul" or "Gemm" && w.Consumers.Count == 1).ToList();
+        foreach (var other in weights.Except(dense))
         {
-            context.Note(conv.Name, TensorAction.KeptExact, "no dynamic path for Conv");
+            context.Note(other.Name, TensorAction.KeptExact, other.Consumers.Count == 1
+                ? $"dq8: no dynamic integer path for {other.Consumer.OpType}"
+                : $"dq8: shared by {other.Consumers.Count} nodes, each would need its own integer product");
         }
         if (dense.Count == 0)
         {
             return;
         }
 
-        RuntimeOpset.Require(context.Model, RuntimeOpset.DynamicQuantize, int4: false);
+        if (!RuntimeOpset.TryRequire(context, dense, "dq8", RuntimeOpset.DynamicQuantize, int4: false))
+        {
+            return;
+        }
         var names = new ModelNames(context.Model);
         foreach (var weight in dense)
         {
@@ -39,6 +45,7 @@ public sealed class DynamicQuantizeCoder : IWeightCoder
     private static void Rewrite(CompressionContext context, ModelNames names, WeightRef weight)
     {
         var graph = weight.Graph;
+        var consumerGraph = weight.ConsumerGraph;
         var consumer = weight.Consumer;
         var isGemm = consumer.OpType == "Gemm";
         var matrix = ChannelMatrix.From(weight);
@@ -99,7 +106,7 @@ public sealed class DynamicQuantizeCoder : IWeightCoder
             nodes.Add(GraphEdits.Node("Add", names.Claim(prefix + "_bias_Add"), [scaled, bias], [output]));
         }
 
-        GraphEdits.Replace(graph, consumer, nodes.ToArray());
+        GraphEdits.Replace(consumerGraph, consumer, nodes.ToArray());
         GraphEdits.RemoveInitializer(graph, weight.Name);
         context.Forget(weight.Name);
     }

@@ -16,8 +16,16 @@ public sealed class IntegerQuantizeCoder(QuantizeStep step) : IWeightCoder
     {
         var plans = weights.Select(w => (Weight: w, AsMatMulNBits: step.Bits < 8 && MatMulNBitsEmitter.CanReplace(w))).ToList();
         var dequantized = plans.Where(p => !p.AsMatMulNBits).ToList();
-        var opset = dequantized.Count == 0 ? context.Model.DefaultOpset() ?? RuntimeOpset.PerTensorDequantize : RequiredOpset();
-        RuntimeOpset.Require(context.Model, opset, int4: step.Bits < 8 && dequantized.Count > 0);
+        if (dequantized.Count > 0 && !RuntimeOpset.TryRequire(context, dequantized.Select(p => p.Weight), step.Id, RequiredOpset(), int4: step.Bits < 8))
+        {
+            plans = plans.Where(p => p.AsMatMulNBits).ToList();
+            dequantized.Clear();
+        }
+        if (dequantized.Count == 0)
+        {
+            // MatMulNBits needs no opset, but its new initializers need IR 4 (not listed as graph inputs).
+            RuntimeOpset.Require(context.Model, context.Model.DefaultOpset() ?? RuntimeOpset.PerTensorDequantize, int4: false);
+        }
 
         var names = new ModelNames(context.Model);
         foreach (var (weight, asMatMulNBits) in plans)
@@ -79,7 +87,8 @@ public sealed class IntegerQuantizeCoder(QuantizeStep step) : IWeightCoder
             case QuantGranularity.PerTensor:
                 return new DequantizeSpec(type, step.Bits, offset, storageCodes, dims, q.Scales, [], zeroPoints, null, null);
             case QuantGranularity.PerChannel:
-                return new DequantizeSpec(type, step.Bits, offset, storageCodes, dims, q.Scales, [matrix.Channels], zeroPoints, weight.OutputAxis, null);
+                var channelDims = weight.ChannelsSpanAxes ? [matrix.Channels, matrix.RowLength] : dims;
+                return new DequantizeSpec(type, step.Bits, offset, storageCodes, channelDims, q.Scales, [matrix.Channels], zeroPoints, weight.OutputAxis, null);
         }
 
         // Blocks run along the reduction axis, which DequantizeLinear's block_size attribute names by axis.

@@ -21,7 +21,8 @@ internal static class MatMulNBitsEmitter
     public static bool CanReplace(WeightRef weight)
     {
         var node = weight.Consumer;
-        if (weight.InputIndex != 1)
+        // The node is replaced, so a weight shared by several nodes goes through DequantizeLinear instead.
+        if (weight.InputIndex != 1 || weight.Consumers.Count != 1)
         {
             return false;
         }
@@ -49,6 +50,7 @@ internal static class MatMulNBitsEmitter
     public static void Emit(CompressionContext context, ModelNames names, WeightRef weight, GroupQuantization q, int bits, int block, bool symmetric)
     {
         var graph = weight.Graph;
+        var consumerGraph = weight.ConsumerGraph;
         var n = q.Codes.Length / q.RowLength;
         var k = q.RowLength;
         var blocks = (k + block - 1) / block;
@@ -87,7 +89,7 @@ internal static class MatMulNBitsEmitter
         }
 
         var bias = consumer.Input.Count > 2 && consumer.Input[2].Length > 0 ? consumer.Input[2] : null;
-        var biasIsVector = bias is not null && graph.Initializer.Any(t => t.Name == bias && t.Dims.Count == 1 && t.Dims[0] == n);
+        var biasIsVector = bias is not null && graph.Initializer.Concat(consumerGraph.Initializer).Any(t => t.Name == bias && t.Dims.Count == 1 && t.Dims[0] == n);
         if (biasIsVector)
         {
             while (inputs.Count < 5)
@@ -103,12 +105,12 @@ internal static class MatMulNBitsEmitter
             .With("K", k).With("N", n).With("bits", bits).With("block_size", block);
         if (product == output)
         {
-            GraphEdits.Replace(graph, consumer, matMul);
+            GraphEdits.Replace(consumerGraph, consumer, matMul);
         }
         else
         {
             // A bias that is not an [N] initializer broadcasts like Gemm's C through a plain Add.
-            GraphEdits.Replace(graph, consumer, matMul, GraphEdits.Node("Add", names.Claim(weight.Name + "_bias_Add"), [product, bias!], [output]));
+            GraphEdits.Replace(consumerGraph, consumer, matMul, GraphEdits.Node("Add", names.Claim(weight.Name + "_bias_Add"), [product, bias!], [output]));
         }
         GraphEdits.RemoveInitializer(graph, weight.Name);
         context.Forget(weight.Name);

@@ -1,4 +1,5 @@
 using FleetQuant.Compression.Onnx;
+using FleetQuant.Compression.Pipeline;
 
 namespace FleetQuant.Compression.Quantization;
 
@@ -32,6 +33,27 @@ internal static class RuntimeOpset
         if (int4)
         {
             model.IrVersion = Math.Max(model.IrVersion, Int4IrVersion);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Require"/>, or, when the model cannot be raised (an operator whose meaning changed), notes every
+    /// weight as kept exact with the reason and returns false: the upgrade is all-or-nothing, so the model is untouched.
+    /// </summary>
+    public static bool TryRequire(CompressionContext context, IEnumerable<WeightRef> weights, string stepId, long opset, bool int4)
+    {
+        try
+        {
+            Require(context.Model, opset, int4);
+            return true;
+        }
+        catch (OnnxModelException ex)
+        {
+            foreach (var weight in weights)
+            {
+                context.Note(weight.Name, TensorAction.KeptExact, $"{stepId} needs opset {opset}: {ex.Message}");
+            }
+            return false;
         }
     }
 

@@ -21,7 +21,10 @@ public sealed class SignCoder(bool ternary) : IWeightCoder
         }
 
         var int4 = RuntimeOpset.CanReach(context.Model, RuntimeOpset.BlockedOrInt4Dequantize);
-        RuntimeOpset.Require(context.Model, int4 ? RuntimeOpset.BlockedOrInt4Dequantize : RuntimeOpset.PerAxisDequantize, int4);
+        if (!RuntimeOpset.TryRequire(context, weights, ternary ? "ternary" : "binary", int4 ? RuntimeOpset.BlockedOrInt4Dequantize : RuntimeOpset.PerAxisDequantize, int4))
+        {
+            return;
+        }
         var type = int4 ? DataType.Int4 : DataType.Int8;
         var names = new ModelNames(context.Model);
         foreach (var weight in weights)
@@ -48,7 +51,7 @@ public sealed class SignCoder(bool ternary) : IWeightCoder
             var dims = weight.Tensor.Dims.ToArray();
             var storageCodes = matrix.ToStorageOrder(codes, matrix.RowLength);
             var scales = ternary ? alphas : alphas.Select(a => 2 * a).ToArray();
-            var spec = new DequantizeSpec(type, ternary ? 2 : 1, ternary ? -1 : 0, storageCodes, dims, scales, [matrix.Channels], null, weight.OutputAxis, null);
+            var spec = new DequantizeSpec(type, ternary ? 2 : 1, ternary ? -1 : 0, storageCodes, weight.ChannelsSpanAxes ? [matrix.Channels, matrix.RowLength] : dims, scales, [matrix.Channels], null, weight.OutputAxis, null);
             var floatWeight = DequantizeEmitter.Emit(context, names, weight, spec);
             if (!ternary)
             {
@@ -62,12 +65,11 @@ public sealed class SignCoder(bool ternary) : IWeightCoder
     /// <summary>Subtracts α per output channel: {0, 2α} → {−α, +α}.</summary>
     private static string Recenter(CompressionContext context, ModelNames names, WeightRef weight, string input, float[] alphas)
     {
-        var shape = Enumerable.Repeat(1L, weight.Tensor.Dims.Count).ToArray();
-        shape[weight.OutputAxis] = alphas.Length;
+        var shape = weight.PerChannelShape();
         var shiftName = names.Claim(weight.Name + "_shift");
         context.AddInitializer(weight.Graph, TensorData.CreateFloat(shiftName, shape, alphas.Select(a => -a).ToArray()));
         var output = names.Claim(weight.Name + "_binary");
-        GraphEdits.InsertBefore(weight.Graph, weight.Consumer, GraphEdits.Node("Add", names.Claim(weight.Name + "_shift_Add"), [input, shiftName], [output]));
+        GraphEdits.InsertBefore(weight.ConsumerGraph, weight.Consumer, GraphEdits.Node("Add", names.Claim(weight.Name + "_shift_Add"), [input, shiftName], [output]));
         return output;
     }
 }

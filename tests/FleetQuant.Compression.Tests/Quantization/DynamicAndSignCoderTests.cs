@@ -51,7 +51,7 @@ public sealed class DynamicAndSignCoderTests
     {
         var compressed = ModelCompressor.Compress(TestModels.SmallCnn(), Recipe.Parse("dq8"));
 
-        Assert.Contains(compressed.Notes, n => n.Tensor == "conv2.weight" && n.Action == TensorAction.KeptExact && n.Detail == "no dynamic path for Conv");
+        Assert.Contains(compressed.Notes, n => n.Tensor == "conv2.weight" && n.Action == TensorAction.KeptExact && n.Detail == "dq8: no dynamic integer path for Conv");
         Assert.Contains(compressed.Model.Graph.Initializer, t => t.Name == "conv2.weight" && t.DataType == (int)DataType.Float);
         Assert.Contains(compressed.Notes, n => n.Tensor == "fc.weight" && n.Action == TensorAction.Compressed);
     }

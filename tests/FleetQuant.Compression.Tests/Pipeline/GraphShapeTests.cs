@@ -1,0 +1,242 @@
+using FleetQuant.Compression.Artifacts;
+using FleetQuant.Compression.Onnx;
+using FleetQuant.Compression.Pipeline;
+using FleetQuant.Compression.Recipes;
+using FleetQuant.Compression.Tests.Quantization;
+using FleetQuant.Compression.Tests.Support;
+using AttributeType = FleetQuant.Compression.Onnx.AttributeProto.Types.AttributeType;
+using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
+
+namespace FleetQuant.Compression.Tests.Pipeline;
+
+/// <summary>Graph shapes third-party exporters produce, each in a small model built here.</summary>
+public sealed class GraphShapeTests
+{
+    private static readonly float[] Input = OrtRunner.RandomInput(5, 64);
+
+    [Fact]
+    public void Compress_QuantizesOuterWeight_ReadInsideAnIfBranch()
+    {
+        var model = IfModel();
+        var compressed = AssertRunsClose(model, "q8cs", 0.999);
+
+        Assert.Contains(compressed.Notes, n => n.Tensor == "w" && n.Action == TensorAction.Compressed);
+        var branch = compressed.Model.Graph.Node.Single(n => n.OpType == "If").Attribute.Single(a => a.Name == "then_branch").G;
+        Assert.Contains(branch.Node, n => n.OpType == "DequantizeLinear");
+    }
+
+    [Fact]
+    public void Compress_QuantizesASharedWeight_OnceForEveryReader()
+    {
+        var g = Graph();
+        g.Initializer.Add(TestModels.Weights(new Random(1), "w", 64, 64));
+        g.Node.Add(TestModels.Node("MatMul", ["x", "w"], ["h"]));
+        g.Node.Add(TestModels.Node("MatMul", ["h", "w"], ["y"]));
+
+        var compressed = AssertRunsClose(TestModels.Model(g, 13), "q4b32a", 0.98);
+
+        Assert.Single(compressed.Model.Graph.Node, n => n.OpType == "DequantizeLinear");
+        Assert.All(compressed.Model.Graph.Node.Where(n => n.OpType == "MatMul"), n => Assert.NotEqual("w", n.Input[1]));
+    }
+
+    [Fact]
+    public void Compress_LeavesAnInitializerThatIsAlsoAGraphInput_Exact()
+    {
+        var g = Graph();
+        g.Initializer.Add(TestModels.Weights(new Random(1), "w", 64, 64));
+        g.Input.Add(TestModels.FloatInput("w", 64, 64));
+        g.Node.Add(TestModels.Node("MatMul", ["x", "w"], ["y"]));
+
+        var compressed = ModelCompressor.Compress(TestModels.Model(g, 13), Recipe.Parse("q8cs"));
+
+        Assert.Contains(compressed.Notes, n => n.Tensor == "w" && n.Action == TensorAction.KeptExact && n.Detail.Contains("graph input"));
+        Assert.True(compressed.ChangesNothing);
+    }
+
+    [Fact]
+    public void Compress_SharesWeightsHeldInAConstantNode()
+    {
+        var g = Graph();
+        var constant = TestModels.Node("Constant", [], ["w"]);
+        constant.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeType.Tensor, T = TestModels.Weights(new Random(2), "", 64, 64) });
+        g.Node.Add(constant);
+        g.Node.Add(TestModels.Node("MatMul", ["x", "w"], ["y"]));
+
+        var compressed = AssertRunsClose(TestModels.Model(g, 13), "km4", 0.99);
+
+        Assert.DoesNotContain(compressed.Model.Graph.Node, n => n.OpType == "Constant");
+        Assert.IsType<TensorCoding.CodebookEncoding>(compressed.Encodings["w"].Encoding);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Compress_QuantizesConvTransposeWeights_PerInputChannel(long group)
+    {
+        var g = new GraphProto { Name = "deconv" };
+        g.Input.Add(TestModels.FloatInput("x", 1, 16, 2, 2));
+        g.Output.Add(TestModels.FloatInput("y", 1, 8 * group, 4, 4));
+        g.Initializer.Add(TestModels.Weights(new Random(3), "w", 16, 8, 2, 2));
+        g.Node.Add(TestModels.Node("ConvTranspose", ["x", "w"], ["y"], ("strides", new long[] { 2, 2 }), ("group", group)));
+
+        var compressed = AssertRunsClose(TestModels.Model(g, 13), "q8cs", 0.999, [1, 16, 2, 2]);
+
+        Assert.Equal(0, compressed.Model.Graph.Node.Single(n => n.OpType == "DequantizeLinear").Attribute.Single(a => a.Name == "axis").I);
+    }
+
+    [Theory]
+    [InlineData("q8cs", 0.999)]
+    [InlineData("q4b32a", 0.97)]
+    [InlineData("ternary", 0.8)]
+    public void Compress_QuantizesDepthwiseConv(string recipe, double minCosine)
+    {
+        var g = new GraphProto { Name = "depthwise" };
+        g.Input.Add(TestModels.FloatInput("x", 1, 16, 2, 2));
+        g.Output.Add(TestModels.FloatInput("y", 1, 16, 2, 2));
+        g.Initializer.Add(TestModels.Weights(new Random(4), "w", 16, 1, 5, 5));
+        g.Node.Add(TestModels.Node("Conv", ["x", "w"], ["y"], ("group", 16L), ("pads", new long[] { 2, 2, 2, 2 })));
+
+        AssertRunsClose(TestModels.Model(g, 13), recipe, minCosine, [1, 16, 2, 2]);
+    }
+
+    [Theory]
+    [InlineData("LSTM", 4)]
+    [InlineData("GRU", 3)]
+    [InlineData("RNN", 1)]
+    public void Compress_QuantizesRecurrentWeights_WeightOnly(string op, int gates)
+    {
+        var g = new GraphProto { Name = "recurrent" };
+        g.Input.Add(TestModels.FloatInput("x", 4, 1, 16));
+        g.Output.Add(TestModels.FloatInput("y", 4, 2, 1, 32));
+        g.Initializer.Add(TestModels.Weights(new Random(5), "W", 2, gates * 32, 16));
+        g.Initializer.Add(TestModels.Weights(new Random(6), "R", 2, gates * 32, 32));
+        var node = TestModels.Node(op, ["x", "W", "R"], ["y"], ("hidden_size", 32L));
+        node.Attribute.Add(new AttributeProto { Name = "direction", Type = AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8("bidirectional") });
+        g.Node.Add(node);
+
+        var compressed = AssertRunsClose(TestModels.Model(g, 13), "q8cs", 0.999, [4, 1, 16]);
+
+        Assert.Contains(compressed.Notes, n => n.Tensor == "W" && n.Action == TensorAction.Compressed);
+        Assert.Contains(compressed.Notes, n => n.Tensor == "R" && n.Action == TensorAction.Compressed);
+    }
+
+    [Theory]
+    [InlineData(DataType.Float16)]
+    [InlineData(DataType.Bfloat16)]
+    public void Compress_KeepsHalfPrecisionWeightsExact_WithTheReason(DataType type)
+    {
+        var g = Graph();
+        g.Initializer.Add(TensorData.Create("w", type, [64, 64], new byte[64 * 64 * 2]));
+        g.Node.Add(TestModels.Node("Cast", ["w"], ["w32"], ("to", (long)DataType.Float)));
+        g.Node.Add(TestModels.Node("MatMul", ["x", "w32"], ["y"]));
+
+        var compressed = ModelCompressor.Compress(TestModels.Model(g, 13), Recipe.Parse("q4b32a"));
+
+        Assert.Contains(compressed.Notes, n => n.Tensor == "w" && n.Action == TensorAction.KeptExact && n.Detail.StartsWith(type.ToString(), StringComparison.Ordinal));
+        Assert.True(compressed.ChangesNothing);
+        RunUnpacked(compressed, [1, 64]);
+    }
+
+    [Fact]
+    public void Compress_LeavesWeightsExact_WhenTheOpsetCannotBeRaised()
+    {
+        var g = Graph();
+        g.Initializer.Add(TestModels.Weights(new Random(1), "w", 64, 64));
+        g.Initializer.Add(TensorData.CreateFloat("scales", [2], [1f, 1f]));
+        g.Node.Add(TestModels.Node("Gemm", ["x", "w"], ["h"]));
+        g.Node.Add(TestModels.Node("Upsample", ["h", "scales"], ["y"]));
+
+        var compressed = ModelCompressor.Compress(TestModels.Model(g, 9), Recipe.Parse("q8cs"));
+
+        Assert.Contains(compressed.Notes, n => n.Tensor == "w" && n.Action == TensorAction.KeptExact && n.Detail.Contains("Upsample"));
+        Assert.Equal(9, compressed.Model.DefaultOpset());
+        Assert.True(compressed.ChangesNothing);
+    }
+
+    [Fact]
+    public void ChangesNothing_IsFalse_WhenAWeightWasCompressed()
+    {
+        Assert.False(ModelCompressor.Compress(TestModels.Mlp(), Recipe.Parse("q8cs")).ChangesNothing);
+        Assert.True(ModelCompressor.Compress(TestModels.Mlp(), Recipe.Fp32).ChangesNothing);
+    }
+
+    [Fact]
+    public void Load_ReadsExternalData_RelativeToTheModel_AndNamesAMissingFile()
+    {
+        var directory = Directory.CreateTempSubdirectory("fq-external-");
+        try
+        {
+            var model = TestModels.Mlp();
+            var weight = model.Graph.Initializer.Single(t => t.Name == "fc1.weight");
+            File.WriteAllBytes(Path.Combine(directory.FullName, "weights.bin"), weight.RawData.ToByteArray());
+            weight.RawData = Google.Protobuf.ByteString.Empty;
+            weight.DataLocation = TensorProto.Types.DataLocation.External;
+            weight.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "weights.bin" });
+            var path = Path.Combine(directory.FullName, "model.onnx");
+            OnnxModelFile.Save(model, path);
+
+            var compressed = ModelCompressor.Compress(OnnxModelFile.Load(path), Recipe.Parse("q8cs"));
+            Assert.Contains(compressed.Notes, n => n.Tensor == "fc1.weight" && n.Action == TensorAction.Compressed);
+
+            File.Delete(Path.Combine(directory.FullName, "weights.bin"));
+            var error = Assert.Throws<OnnxModelException>(() => OnnxModelFile.Load(path));
+            Assert.Contains("weights.bin", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>x [1, 64] → nodes → y.</summary>
+    private static GraphProto Graph()
+    {
+        var g = new GraphProto { Name = "g" };
+        g.Input.Add(TestModels.FloatInput("x", 1, 64));
+        g.Output.Add(TestModels.FloatInput("y", 1, 64));
+        return g;
+    }
+
+    /// <summary>y = If(true) { x · w } else { x }, with w an initializer of the main graph.</summary>
+    private static ModelProto IfModel()
+    {
+        var g = Graph();
+        g.Initializer.Add(TestModels.Weights(new Random(1), "w", 64, 64));
+        g.Initializer.Add(TensorData.Create("cond", DataType.Bool, [], [1]));
+        var then = new GraphProto { Name = "then" };
+        then.Node.Add(TestModels.Node("MatMul", ["x", "w"], ["then_y"]));
+        then.Output.Add(TestModels.FloatInput("then_y", 1, 64));
+        var otherwise = new GraphProto { Name = "else" };
+        otherwise.Node.Add(TestModels.Node("Identity", ["x"], ["else_y"]));
+        otherwise.Output.Add(TestModels.FloatInput("else_y", 1, 64));
+        var node = TestModels.Node("If", ["cond"], ["y"]);
+        node.Attribute.Add(new AttributeProto { Name = "then_branch", Type = AttributeType.Graph, G = then });
+        node.Attribute.Add(new AttributeProto { Name = "else_branch", Type = AttributeType.Graph, G = otherwise });
+        g.Node.Add(node);
+        return TestModels.Model(g, 13);
+    }
+
+    /// <summary>Compresses, packs and unpacks, and checks the unpacked model's output against the FP32 one.</summary>
+    private static CompressedModel AssertRunsClose(ModelProto model, string recipe, double minCosine, int[]? shape = null)
+    {
+        shape ??= [1, 64];
+        var input = OrtRunner.RandomInput(5, shape.Aggregate(1, (a, d) => a * d));
+        var expected = OrtRunner.RunFirst(model, input, shape);
+        var compressed = ModelCompressor.Compress(model, Recipe.Parse(recipe));
+        Assert.False(compressed.ChangesNothing);
+        var actual = RunUnpacked(compressed, shape, input);
+        var cosine = OrtRunner.Cosine(actual, expected);
+        Assert.True(cosine >= minCosine, $"{recipe}: cosine {cosine:F4}");
+        return compressed;
+    }
+
+    private static float[] RunUnpacked(CompressedModel compressed, int[] shape, float[]? input = null)
+    {
+        using var packed = new MemoryStream(ArtifactWriter.Pack(compressed));
+        using var unpacked = new MemoryStream();
+        ArtifactReader.Unpack(packed, unpacked);
+        var output = OrtRunner.RunFirst(OnnxModelFile.Parse(unpacked.ToArray()), input ?? Input, shape);
+        Assert.All(output, v => Assert.True(float.IsFinite(v)));
+        return output;
+    }
+}
