@@ -11,7 +11,8 @@ public static class LadderTable
     {
         foreach (var input in ladder.Inputs ?? [])
         {
-            Consoles.Out.MarkupLine($"[dim]input {Markup.Escape(input.Name)}: {Markup.Escape(input.ElementType)}[{string.Join(",", input.SampleShape)}] {input.Source}{(input.Hint is null ? "" : $" ({Markup.Escape(input.Hint)})")}[/]");
+            var line = $"input {input.Name}: {input.ElementType}[{string.Join(",", input.SampleShape)}] {input.Source}{(input.Hint is null ? "" : $" ({input.Hint})")}";
+            Consoles.Out.MarkupLine($"[dim]{Markup.Escape(line)}[/]");
         }
         if (ladder.Outputs is { Count: > 0 } outputs)
         {

@@ -2,9 +2,8 @@ using FleetQuant.Compression.Artifacts;
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
-using FleetQuant.Compression.Tests.Quantization;
+using FleetQuant.Compression.Evaluation;
 using FleetQuant.Compression.Tests.Support;
-using Microsoft.ML.OnnxRuntime;
 
 namespace FleetQuant.Compression.Tests.Corpus;
 
@@ -15,6 +14,7 @@ namespace FleetQuant.Compression.Tests.Corpus;
 public sealed class CorpusCompressionTests
 {
     private const int Seed = 7;
+    private static readonly ModelEvaluator Evaluator = new();
 
     private static readonly string[] Recipes = ["q8cs", "q4b32a", "q2b32a", "ternary", "km4", "p50", "sp25"];
 
@@ -38,7 +38,7 @@ public sealed class CorpusCompressionTests
     [MemberData(nameof(Cases))]
     public void CompressPackUnpack_RunsInOnnxRuntime_WithFiniteOutputs(string fileName, string recipeId)
     {
-        var corpus = CorpusModels.All.Single(m => m.FileName == fileName);
+        var corpus = CorpusModels.Named(fileName);
         var source = OnnxModelFile.Load(CorpusModels.PathOf(corpus));
         var compressed = ModelCompressor.Compress(source, Recipe.Parse(recipeId));
 
@@ -47,13 +47,14 @@ public sealed class CorpusCompressionTests
         ArtifactReader.Unpack(packed, unpacked);
         AssertSameModel(compressed.Model, OnnxModelFile.Parse(unpacked.ToArray()));
 
-        var output = RunFirstOutput(unpacked.ToArray(), corpus);
-        Assert.All(output, v => Assert.True(float.IsFinite(v), $"{recipeId} on {fileName} gave a non-finite output"));
+        var original = OnnxModelFile.Serialize(source);
+        var inputs = corpus.Inputs(original, 2, Seed);
+        var outputs = Evaluator.Outputs(unpacked.ToArray(), inputs);
+        Assert.All(outputs.Outputs.SelectMany(o => o.Samples).SelectMany(s => s), v => Assert.True(float.IsFinite(v), $"{recipeId} on {fileName} gave a non-finite output"));
         if (recipeId == "q8cs")
         {
-            var reference = RunFirstOutput(OnnxModelFile.Serialize(source), corpus);
-            var cosine = OrtRunner.Cosine(output, reference);
-            Assert.True(cosine >= 0.99, $"q8cs on {fileName}: cosine {cosine:F4} to FP32");
+            var fidelity = Fidelity.Compare(outputs, Evaluator.Outputs(original, inputs));
+            Assert.True(fidelity.Quality >= 0.98, $"q8cs on {fileName}: {string.Join(", ", fidelity.Outputs.Select(o => $"{o.Name} {o.Kind} {o.Quality:F4}"))}");
         }
     }
 
@@ -65,21 +66,5 @@ public sealed class CorpusCompressionTests
         Assert.Equal(
             expected.Graph.Initializer.OrderBy(t => t.Name, StringComparer.Ordinal),
             actual.Graph.Initializer.OrderBy(t => t.Name, StringComparer.Ordinal));
-    }
-
-    private static float[] RunFirstOutput(byte[] model, CorpusModel corpus)
-    {
-        using var session = new InferenceSession(model);
-        var inputs = corpus.Inputs.Select(i => i.Create(Seed)).ToList();
-        try
-        {
-            using var run = new RunOptions();
-            using var results = session.Run(run, corpus.Inputs.Select(i => i.Name).ToList(), inputs, [session.OutputNames[0]]);
-            return results[0].GetTensorDataAsSpan<float>().ToArray();
-        }
-        finally
-        {
-            inputs.ForEach(i => i.Dispose());
-        }
     }
 }

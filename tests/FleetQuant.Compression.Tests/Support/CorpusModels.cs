@@ -1,35 +1,36 @@
-using Microsoft.ML.OnnxRuntime;
+using FleetQuant.Compression.Data;
+using FleetQuant.Compression.Evaluation;
 
 namespace FleetQuant.Compression.Tests.Support;
 
 /// <summary>
-/// One input a corpus model is run with: a fixed shape, and float values from a seed, one int64 value, or (for
-/// text detectors, whose output on noise is all zeros) a synthetic page of dark strokes on a light background.
+/// A third-party model of the corpus and its documented input hints (the flags README and docs/BENCHMARKS.md give it).
+/// <see cref="TextPage"/>: a text detector outputs zeros on noise, so it is fed a synthetic page of dark strokes instead.
 /// </summary>
-public sealed record CorpusInput(string Name, long[] Shape, long? Int64Value = null, bool TextPage = false)
+public sealed record CorpusModel(string FileName, string[] Shapes, string[]? Values = null, string[]? Ranges = null, bool TextPage = false)
 {
-    public OrtValue Create(int seed)
+    public InputHints Hints => InputHints.Parse(Shapes, Values, Ranges);
+
+    /// <summary>Inputs for <paramref name="count"/> samples: generated from the hints, or the synthetic page.</summary>
+    public EvalSet Inputs(byte[] model, int count, int seed)
     {
-        if (Int64Value is { } value)
+        if (!TextPage)
         {
-            return OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(value, (int)Count).ToArray(), Shape);
+            return GeneratedInputs.ForModel(model, Hints, count, seed);
         }
-        if (TextPage)
-        {
-            return OrtValue.CreateTensorValueFromMemory(Page(), Shape);
-        }
-        var random = new Random(seed);
-        var values = Enumerable.Range(0, (int)Count).Select(_ => (float)(random.NextDouble() * 2 - 1) * 0.5f).ToArray();
-        return OrtValue.CreateTensorValueFromMemory(values, Shape);
+        var shape = Hints.Shapes.Single().Value;
+        var page = Page(shape);
+        var values = Enumerable.Range(0, count).SelectMany(_ => page).ToArray();
+        return new EvalSet([SampleArray.OfFloats(Hints.Shapes.Single().Key, shape, values)]) { Hints = Hints };
     }
 
-    private long Count => Shape.Aggregate(1L, (a, d) => a * d);
+    public override string ToString() => FileName;
 
     /// <summary>Rows of glyph-sized dark bars, in ImageNet-normalized units (about ±2), the same on every channel.</summary>
-    private float[] Page()
+    private static float[] Page(long[] shape)
     {
-        var (height, width) = ((int)Shape[^2], (int)Shape[^1]);
-        var values = new float[Count];
+        var (height, width) = ((int)shape[^2], (int)shape[^1]);
+        var values = new float[shape.Aggregate(1L, (a, d) => a * d)];
         for (var i = 0; i < values.Length; i++)
         {
             var (y, x) = (i / width % height, i % width);
@@ -40,12 +41,6 @@ public sealed record CorpusInput(string Name, long[] Shape, long? Int64Value = n
     }
 }
 
-/// <summary>A third-party model of the corpus and the inputs it runs with.</summary>
-public sealed record CorpusModel(string FileName, IReadOnlyList<CorpusInput> Inputs)
-{
-    public override string ToString() => FileName;
-}
-
 /// <summary>
 /// Finds the third-party models that <c>scripts/fetch-corpus</c> puts in <c>$FLEETQUANT_CORPUS</c>
 /// (default <c>~/.cache/fleetquant/corpus</c>). A missing model fails the test: a silent skip would hide that the
@@ -54,24 +49,23 @@ public sealed record CorpusModel(string FileName, IReadOnlyList<CorpusInput> Inp
 public static class CorpusModels
 {
     public static readonly CorpusModel SileroVadLegacy = new("silero_vad_legacy.onnx",
-        [new("input", [1, 512]), new("sr", [], 16000), new("h", [2, 1, 64]), new("c", [2, 1, 64])]);
+        ["input=1,512", "h=2,1,64", "c=2,1,64"], ["sr=16000"], ["input=-1,1"]);
 
-    public static readonly CorpusModel SileroVadV5 = new("silero_vad_v5.onnx",
-        [new("input", [1, 512]), new("state", [2, 1, 128]), new("sr", [], 16000)]);
+    public static readonly CorpusModel SileroVadV5 = new("silero_vad_v5.onnx", ["input=1,512", "state=2,1,128"], ["sr=16000"], ["input=-1,1"]);
 
-    public static readonly CorpusModel OcrDetector = new("ch_PP-OCRv4_det_infer.onnx", [new("x", [1, 3, 64, 64], TextPage: true)]);
+    public static readonly CorpusModel OcrDetector = new("ch_PP-OCRv4_det_infer.onnx", ["x=1,3,64,64"], TextPage: true);
 
-    public static readonly CorpusModel OcrRecognizer = new("ch_PP-OCRv4_rec_infer.onnx", [new("x", [1, 3, 48, 64])]);
+    public static readonly CorpusModel OcrRecognizer = new("ch_PP-OCRv4_rec_infer.onnx", ["x=1,3,48,64"]);
 
-    public static readonly CorpusModel OcrClassifier = new("ch_ppocr_mobile_v2.0_cls_infer.onnx", [new("x", [1, 3, 48, 192])]);
+    public static readonly CorpusModel OcrClassifier = new("ch_ppocr_mobile_v2.0_cls_infer.onnx", ["x=1,3,48,192"]);
 
-    public static readonly CorpusModel MelSpectrogram = new("melspectrogram.onnx", [new("input", [1, 1280])]);
+    public static readonly CorpusModel MelSpectrogram = new("melspectrogram.onnx", ["input=1,1280"], Ranges: ["input=-1,1"]);
 
-    public static readonly CorpusModel WakeWordEmbedding = new("embedding_model.onnx", [new("input_1", [1, 76, 32, 1])]);
+    public static readonly CorpusModel WakeWordEmbedding = new("embedding_model.onnx", ["input_1=1,76,32,1"]);
 
-    public static readonly CorpusModel HeyJarvis = new("hey_jarvis_v0.1.onnx", [new("x.1", [1, 16, 96])]);
+    public static readonly CorpusModel HeyJarvis = new("hey_jarvis_v0.1.onnx", []);
 
-    public static readonly CorpusModel ResNet18 = new("ResNet18.onnx", [new("Input247", [1, 3, 224, 224])]);
+    public static readonly CorpusModel ResNet18 = new("ResNet18.onnx", []);
 
     public static readonly IReadOnlyList<CorpusModel> All =
     [
@@ -82,6 +76,8 @@ public static class CorpusModels
         Environment.GetEnvironmentVariable("FLEETQUANT_CORPUS") is { Length: > 0 } configured
             ? configured
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "fleetquant", "corpus");
+
+    public static CorpusModel Named(string fileName) => All.Single(m => m.FileName == fileName);
 
     public static string PathOf(CorpusModel model)
     {
