@@ -83,6 +83,15 @@ public sealed class ModelEvaluator(EvaluatorOptions? options = null)
         return new ModelOutputs(feeds.OutputNames.Select((name, o) => new OutputValues(name, collected[o], lastAxis[o])).ToList());
     }
 
+    /// <summary>How the set feeds each input of the model (see <see cref="ModelFeeds.Inputs"/>), in the model's order.</summary>
+    public static IReadOnlyList<(string Name, SampleArray Samples, bool FromSet)> DescribeInputs(byte[] model, EvalSet set)
+    {
+        using var shared = RuntimeMemoryMeter.Share();
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+        using var session = Open(model, options);
+        return ModelFeeds.Bind(session, set.Take(1), set.Hints).Inputs;
+    }
+
     /// <summary>
     /// Bytes of memory ONNX Runtime holds for the model once loaded (CPU arena off) and run on one sample: the native
     /// heap the open session adds, exact with glibc (<c>mallinfo2</c>), the resident-set growth elsewhere; the median

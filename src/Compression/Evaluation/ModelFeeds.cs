@@ -27,6 +27,9 @@ public sealed class ModelFeeds
 
     public IReadOnlyList<string> InputNames => _feeds.Select(f => f.Name).ToArray();
 
+    /// <summary>What feeds each input: its samples (from the set, or a constant the hints gave), and whether the set held them.</summary>
+    public IReadOnlyList<(string Name, SampleArray Samples, bool FromSet)> Inputs => _feeds.Select(f => (f.Name, f.Array, f.FromSet)).ToArray();
+
     /// <summary>Every tensor output of the model, in declaration order.</summary>
     public IReadOnlyList<string> OutputNames { get; }
 
@@ -55,6 +58,7 @@ public sealed class ModelFeeds
         {
             var (name, meta) = inputs[i];
             var array = set.Inputs.FirstOrDefault(a => a.Name == name) ?? (i == 0 ? set.Inputs.FirstOrDefault(a => a.Name is null) : null);
+            var fromSet = array is not null;
             if (array is null)
             {
                 if (!hints.Values.ContainsKey(name))
@@ -63,7 +67,7 @@ public sealed class ModelFeeds
                 }
                 array = GeneratedInputs.ForInput(name, meta, hints, set.Count, seed: 0);
             }
-            feeds[i] = Feed.Of(name, meta, array, set);
+            feeds[i] = Feed.Of(name, meta, array, set) with { FromSet = fromSet };
         }
 
         var outputs = session.OutputMetadata.Where(o => o.Value.IsTensor).ToList();
@@ -138,6 +142,8 @@ public sealed class ModelFeeds
 
     private sealed record Feed(string Name, DataType ElementType, SampleArray Array, bool Stacks, int FixedBatch, string? BatchSymbol)
     {
+        public bool FromSet { get; init; } = true;
+
         public static Feed Of(string name, NodeMetadata meta, SampleArray array, EvalSet set)
         {
             if (!meta.IsTensor)

@@ -76,12 +76,14 @@ public sealed record LadderOutput(string Name, string Kind)
 /// </summary>
 public sealed record LadderInput(string Name, string ElementType, long[] SampleShape, string Source, string? Hint)
 {
-    public static IReadOnlyList<LadderInput> Describe(EvalSet set) =>
-        set.Inputs.Select(i => new LadderInput(i.Name ?? "(first input)", ElementTypes.Name(i.ElementType), i.SampleShape, SourceOf(set, i), HintOf(set.Hints, i.Name)))
+    /// <summary>Every input of <paramref name="model"/> as <paramref name="set"/> feeds it.</summary>
+    public static IReadOnlyList<LadderInput> Describe(byte[] model, EvalSet set) =>
+        ModelEvaluator.DescribeInputs(model, set)
+            .Select(i => new LadderInput(i.Name, ElementTypes.Name(i.Samples.ElementType), i.Samples.SampleShape, SourceOf(set, i.Name, i.FromSet), HintOf(set.Hints, i.Name)))
             .ToList();
 
-    private static string SourceOf(EvalSet set, SampleArray input) =>
-        input.Name is not null && set.Hints.Values.ContainsKey(input.Name) ? "constant" : set.Source is null ? "generated" : "data";
+    private static string SourceOf(EvalSet set, string name, bool fromSet) =>
+        !fromSet || set.Hints.Values.ContainsKey(name) ? "constant" : set.Source is null ? "generated" : "data";
 
     private static string? HintOf(InputHints hints, string? name)
     {

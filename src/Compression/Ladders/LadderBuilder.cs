@@ -56,7 +56,7 @@ public sealed class LadderBuilder(ModelEvaluator evaluator)
         return new Ladder(metric, baseline, ParetoFront.Mark(entries))
         {
             EvalSamples = set.Count,
-            Inputs = LadderInput.Describe(set),
+            Inputs = LadderInput.Describe(original, set),
             Outputs = selfFidelity.Outputs.Select(o => new LadderOutput(o.Name, o.Kind)).ToList(),
         };
     }

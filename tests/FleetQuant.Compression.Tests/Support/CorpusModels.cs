@@ -1,5 +1,6 @@
 using FleetQuant.Compression.Data;
 using FleetQuant.Compression.Evaluation;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Support;
 
@@ -41,11 +42,7 @@ public sealed record CorpusModel(string FileName, string[] Shapes, string[]? Val
     }
 }
 
-/// <summary>
-/// Finds the third-party models that <c>scripts/fetch-corpus</c> puts in <c>$FLEETQUANT_CORPUS</c>
-/// (default <c>~/.cache/fleetquant/corpus</c>). A missing model fails the test: a silent skip would hide that the
-/// engine was never exercised on real graphs.
-/// </summary>
+/// <summary>The third-party models of the corpus (<see cref="CorpusFiles"/>) with their documented hints.</summary>
 public static class CorpusModels
 {
     public static readonly CorpusModel SileroVadLegacy = new("silero_vad_legacy.onnx",
@@ -72,20 +69,7 @@ public static class CorpusModels
         SileroVadLegacy, SileroVadV5, OcrDetector, OcrRecognizer, OcrClassifier, MelSpectrogram, WakeWordEmbedding, HeyJarvis, ResNet18,
     ];
 
-    public static string Directory =>
-        Environment.GetEnvironmentVariable("FLEETQUANT_CORPUS") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "fleetquant", "corpus");
-
     public static CorpusModel Named(string fileName) => All.Single(m => m.FileName == fileName);
 
-    public static string PathOf(CorpusModel model)
-    {
-        var path = Path.Combine(Directory, model.FileName);
-        if (!File.Exists(path))
-        {
-            Assert.Fail($"corpus model {model.FileName} is missing from {Directory}: run scripts/fetch-corpus (or set FLEETQUANT_CORPUS)");
-        }
-        return path;
-    }
+    public static string PathOf(CorpusModel model) => CorpusFiles.PathOf(model.FileName);
 }

@@ -43,19 +43,23 @@ public sealed class FleetHost : AllInOneHost
     }
 
     /// <summary>Starts a rollout of <paramref name="version"/> to exactly these devices in the given waves (percent each).</summary>
-    public async Task StartRolloutAsync(string rolloutId, string version, IReadOnlyCollection<string> deviceIds, params double[] wavePercents)
+    public Task StartRolloutAsync(string rolloutId, string version, IReadOnlyCollection<string> deviceIds, params double[] wavePercents) =>
+        StartRolloutAsync(ModelId, rolloutId, version, deviceIds, maxAccuracyDrop: 0.02, wavePercents);
+
+    public async Task StartRolloutAsync(string modelId, string rolloutId, string version, IReadOnlyCollection<string> deviceIds, double maxAccuracyDrop,
+        params double[] wavePercents)
     {
         var request = new
         {
             rolloutId,
-            modelId = ModelId,
+            modelId,
             version,
             deviceIds,
             waves = (wavePercents.Length == 0 ? [100.0] : wavePercents).Select(p => new { percent = p }),
             successThreshold = 1.0,
             failureThreshold = 0.5,
             // Twenty seconds of download rules FP32 out on a 250 kbit/s link: the classes cannot all get the same recipe.
-            policy = new { maxTransferSeconds = 20, maxAccuracyDrop = 0.02 },
+            policy = new { maxTransferSeconds = 20, maxAccuracyDrop },
         };
         var response = await Http.PostAsJsonAsync("/api/rollouts", request, Json);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"rollout {rolloutId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace FleetQuant.Compression.Tests.Support;
+namespace FleetQuant.TestSupport;
 
 /// <summary>
 /// Runs scripts with Debian's <c>/usr/bin/python3</c>, which has numpy and onnx (packages python3-numpy and
