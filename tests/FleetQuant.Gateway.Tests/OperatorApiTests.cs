@@ -63,6 +63,49 @@ public sealed class OperatorApiTests(AllInOneHost host) : IClassFixture<AllInOne
         Assert.Contains("'model' file", await response.Content.ReadAsStringAsync());
     }
 
+    public static TheoryData<string, string, byte[], string> BadDataUploads => new()
+    {
+        { "evalData", "eval.npy", NpyOfFloats([3, 100]), "samples of [100] for input 'input'" },
+        { "calibrationData", "calibration.npy", [0x93, (byte)'N', (byte)'U', 1, 2, 3], "calibration.npy" },
+        { "evalData", "eval.npz", Encoding.ASCII.GetBytes("PK not really a zip"), "eval.npz" },
+        { "evalData", "../escape.npy", NpyOfFloats([2, 784]), "data file name" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadDataUploads))]
+    public async Task Upload_DataThatDoesNotFitTheModel_Returns400SayingWhy(string field, string fileName, byte[] bytes, string expected)
+    {
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(await File.ReadAllBytesAsync(FleetQuant.Compression.Data.SampleData.ModelPath("fashion-mlp-v1.onnx"))), "model", "m.onnx" },
+            { new ByteArrayContent(bytes), field, fileName },
+        };
+        var modelId = "bad-data-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(field + fileName)))[..12];
+        var response = await host.Http.PostAsync($"/api/models/{modelId}/versions", form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(expected, await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await host.Http.GetAsync($"/api/models/{modelId}")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("inputShape", "input", "expected NAME=D1,D2,...")]
+    [InlineData("inputValue", "sr=loud", "expected NAME=V")]
+    [InlineData("inputRange", "x=2,1", "LO <= HI")]
+    [InlineData("sampleShape", "784", "unknown form field 'sampleShape'")]
+    public async Task Upload_MalformedHintOrUnknownField_Returns400NamingIt(string field, string value, string expected)
+    {
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(await File.ReadAllBytesAsync(FleetQuant.Compression.Data.SampleData.ModelPath("fashion-mlp-v1.onnx"))), "model", "m.onnx" },
+            { new StringContent(value), field },
+        };
+        var response = await host.Http.PostAsync("/api/models/bad-hints/versions", form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(expected, await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task Provision_ReturnsCredentialsBrokerAndPublicKey()
     {
@@ -123,5 +166,18 @@ public sealed class OperatorApiTests(AllInOneHost host) : IClassFixture<AllInOne
     {
         var document = await host.Anonymous.GetStringAsync("/openapi/v1.json");
         Assert.Contains("/api/devices", document);
+    }
+
+    /// <summary>NPY 1.0 bytes of zeros in float32 of <paramref name="shape"/> (the header padded to 64 bytes, as numpy writes it).</summary>
+    private static byte[] NpyOfFloats(int[] shape)
+    {
+        var dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({string.Join(", ", shape)}), }}";
+        var header = dict + new string(' ', (64 - ((10 + dict.Length + 1) % 64)) % 64) + "\n";
+        using var buffer = new MemoryStream();
+        buffer.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
+        buffer.Write(BitConverter.GetBytes((ushort)header.Length));
+        buffer.Write(Encoding.ASCII.GetBytes(header));
+        buffer.Write(new byte[shape.Aggregate(4, (a, d) => a * d)]);
+        return buffer.ToArray();
     }
 }

@@ -17,7 +17,7 @@ public static class DataUpload
     {
         if (Directory.Exists(path) && OnnxTestData.IsTestData(path))
         {
-            return [(Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path))) + ".zip", ZipTestData(path))];
+            return [("onnx-test-data.zip", ZipTestData(path))];
         }
         if (File.Exists(path) && Path.GetExtension(path).ToLowerInvariant() is ".npy" or ".npz")
         {

@@ -16,8 +16,8 @@ public static class DataSetBlobs
     /// <summary>Files one data set may hold (a folder of ONNX test-data sets counts each <c>.pb</c>).</summary>
     public const int MaxFiles = 4096;
 
-    /// <summary>Bytes a data set may expand to on disk.</summary>
-    public const long MaxExpandedBytes = 1L << 30;
+    /// <summary>Bytes a data set may expand to (the server holds it in memory while it packs): the size of 64 Mi floats.</summary>
+    public const long MaxExpandedBytes = 256L << 20;
 
     private static readonly DateTimeOffset FixedTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -140,14 +140,11 @@ public static class DataSetBlobs
         return copy.ToArray();
     }
 
-    /// <summary>A file name an upload may use: letters, digits, '.', '_', '-', not starting with '.'.</summary>
-    private static string SafeName(string name)
-    {
-        var file = Path.GetFileName(name ?? "");
-        return file.Length is > 0 and <= 128 && file[0] != '.' && file.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')
-            ? file
+    /// <summary>A file name an upload may use: letters, digits, '.', '_', '-', not starting with '.' (so no path either).</summary>
+    private static string SafeName(string name) =>
+        name is { Length: > 0 and <= 128 } && name[0] != '.' && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')
+            ? name
             : throw new InvalidDataException($"data file name '{name}' must be 1-128 characters of A-Z a-z 0-9 . _ - (not starting with '.')");
-    }
 
     /// <summary>A relative path inside an archive: at most two safe segments (a test-data set and its file).</summary>
     private static string SafePath(string path, string archive)
