@@ -93,7 +93,7 @@ public static class EvalCommand
 
     private static string OutputFigures(LadderOutputFidelity output) =>
         (output.Top1Agreement is { } top1 ? $"top-1 {Consoles.Percent(top1)}, " : "")
-        + $"cosine {Consoles.Number(output.Cosine, "0.000000")}, max abs {Consoles.Number(output.MaxAbsError, "0.######")}, mean abs {Consoles.Number(output.MeanAbsError, "0.######")}";
+        + (output.Kind == "score" ? "" : $"cosine {Consoles.Number(output.Cosine, "0.000000")}, ") + $"max abs {Consoles.Number(output.MaxAbsError, "0.######")}, mean abs {Consoles.Number(output.MeanAbsError, "0.######")}";
 
     private sealed record EvalReport(int Samples, double? Accuracy, string? FidelityAgainst, double? Top1Agreement, double? Cosine, double? MaxAbsError,
         IReadOnlyList<LadderOutputFidelity>? Outputs, long RuntimeBytes, double LatencyMs);
