@@ -43,29 +43,43 @@ public static class OperatorTables
     /// <summary>A version's ladder: one row per recipe, Pareto entries starred, FP32 first.</summary>
     public static void Ladder(string title, LadderInfo ladder)
     {
-        var metric = ladder.Metric.StartsWith("accuracy", StringComparison.OrdinalIgnoreCase) ? "accuracy" : "top-1 agr.";
+        var metric = ladder.Metric switch
+        {
+            "accuracy" => "accuracy",
+            "top1Agreement" => "top-1 agr.",
+            _ => "fidelity",
+        };
+        foreach (var input in ladder.Inputs ?? [])
+        {
+            Consoles.Out.MarkupLine($"[dim]{Esc($"input {input.Name}: {input.ElementType}[{string.Join(",", input.SampleShape)}] {input.Source}{(input.Hint is null ? "" : $" ({input.Hint})")}")}[/]");
+        }
+        if (ladder.Outputs is { Count: > 0 } outputs)
+        {
+            Consoles.Out.MarkupLine($"[dim]{Esc("outputs: " + string.Join(", ", outputs.Select(o => $"{o.Name} ({o.Kind})")))}[/]");
+        }
         var table = new Table().Title(Esc(title)).AddColumn("recipe")
             .AddColumn(new TableColumn("bits").RightAligned()).AddColumn(new TableColumn("pruned").RightAligned())
             .AddColumn(new TableColumn("wire bytes").RightAligned()).AddColumn(new TableColumn("vs FP32").RightAligned())
             .AddColumn(new TableColumn("runtime").RightAligned()).AddColumn(new TableColumn(metric).RightAligned())
-            .AddColumn(new TableColumn("drop").RightAligned()).AddColumn(new TableColumn("latency ms").RightAligned()).AddColumn("pareto");
+            .AddColumn(new TableColumn("drop").RightAligned()).AddColumn(new TableColumn("max abs err").RightAligned())
+            .AddColumn(new TableColumn("latency ms").RightAligned()).AddColumn("pareto");
         var b = ladder.Baseline;
         table.AddRow("[dim]FP32 ONNX[/]", "32", "", b.WireBytes.ToString("N0", CultureInfo.InvariantCulture), "1.0x",
-            Consoles.Bytes(b.RuntimeBytes), Consoles.Percent(b.Accuracy), "", Consoles.Number(b.LatencyMs, "0.000"), "");
+            Consoles.Bytes(b.RuntimeBytes), Consoles.Percent(b.Accuracy), "", "", Consoles.Number(b.LatencyMs, "0.000"), "");
         foreach (var r in ladder.Rungs)
         {
             if (r.Error is not null)
             {
-                table.AddRow(Esc(r.Id), "", "", "", "", "", "", "", "", $"[red]failed: {Esc(r.Error)}[/]");
+                table.AddRow(Esc(r.Id), "", "", "", "", "", "", "", "", "", $"[red]failed: {Esc(r.Error)}[/]");
                 continue;
             }
             table.AddRow(Esc(r.Id), r.WeightBits.ToString(CultureInfo.InvariantCulture), r.PruneRatio > 0 ? Consoles.Percent(r.PruneRatio) : "",
                 r.WireBytes.ToString("N0", CultureInfo.InvariantCulture), Consoles.Number((double)b.WireBytes / Math.Max(1, r.WireBytes), "0.0") + "x",
                 Consoles.Bytes(r.RuntimeBytes), Consoles.Percent(r.Accuracy), Consoles.Number(r.AccuracyDrop * 100, "0.00") + " pt",
-                Consoles.Number(r.LatencyMs, "0.000"), r.Pareto ? "[green]*[/]" : "");
+                r.MaxAbsError is { } m ? Consoles.Number(m, "0.####") : "", Consoles.Number(r.LatencyMs, "0.000"), r.Pareto ? "[green]*[/]" : "");
         }
         Consoles.Out.Write(table);
-        Consoles.Out.MarkupLine($"[dim]{Esc(ladder.Metric)}; vs FP32 = FP32 ONNX bytes / wire bytes; * = Pareto front[/]");
+        Consoles.Out.MarkupLine($"[dim]{Esc(ladder.Metric)} (worst output); vs FP32 = FP32 ONNX bytes / wire bytes; * = Pareto front[/]");
     }
 
     public static void Rollouts(IReadOnlyList<RolloutView> rollouts)
