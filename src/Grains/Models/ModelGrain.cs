@@ -91,7 +91,7 @@ public sealed class ModelGrain(
         {
             throw new ArgumentException($"recipe '{recipeId}' failed on {this.GetPrimaryKeyString()} {version}: {rung.Error}");
         }
-        var blob = await compression.GetArtifactAsync(record.Source.Hash, rung, record.Data);
+        var blob = await compression.GetArtifactAsync(record.Source.Hash, rung, record.DataSets());
         record.Artifacts[recipeId] = blob;
         await WriteAsync();
         return blob;
@@ -114,7 +114,7 @@ public sealed class ModelGrain(
     {
         try
         {
-            record.Ladder = await compression.BuildLadderAsync(record.Source.Hash, record.Data);
+            record.Ladder = await compression.BuildLadderAsync(record.Source.Hash, record.DataSets());
             record.Status = ModelStatus.Ready;
             record.FailureReason = null;
         }

@@ -50,8 +50,11 @@ public sealed class ModelVersionRecord
     [Id(9)]
     public InputHintsInfo InputHints { get; set; } = InputHintsInfo.None;
 
-    /// <summary>What the compression service needs besides the source: the stored data sets and the hints.</summary>
-    public VersionData Data => new(EvalSetHash, CalibrationSetHash, InputHints);
+    /// <summary>
+    /// What the compression service needs besides the source: the stored data sets and the hints. A method, not a
+    /// property: the JSON grain-state serializer would store a property, and refuse to read its type back.
+    /// </summary>
+    public VersionData DataSets() => new(EvalSetHash, CalibrationSetHash, InputHints);
 
     public ModelVersionView ToView() =>
         new(Version, Source, EvalSetHash, Status, FailureReason, Ladder, new Dictionary<string, StoredBlob>(Artifacts), UploadedAt,
