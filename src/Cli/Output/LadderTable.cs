@@ -11,6 +11,7 @@ public static class LadderTable
     {
         foreach (var input in ladder.Inputs ?? [])
         {
+            // The shape's brackets are text, not markup: escape the whole line.
             var line = $"input {input.Name}: {input.ElementType}[{string.Join(",", input.SampleShape)}] {input.Source}{(input.Hint is null ? "" : $" ({input.Hint})")}";
             Consoles.Out.MarkupLine($"[dim]{Markup.Escape(line)}[/]");
         }
@@ -75,6 +76,6 @@ public static class LadderTable
         {
             Consoles.Out.MarkupLine($"[yellow]{Markup.Escape(partial.Id)} left {partial.LeftExact!.Count} weight(s) exact:[/] {Markup.Escape(string.Join("; ", partial.LeftExact.Take(3)))}{(partial.LeftExact.Count > 3 ? " …" : "")}");
         }
-        Consoles.Out.MarkupLine($"[dim]{Markup.Escape(ladder.Metric)} (worst output; cosine and max abs err too); wire bytes = artifact (container) bytes; vs FP32 = FP32 ONNX bytes / wire bytes; * = Pareto front (wire bytes vs {metric})[/]");
+        Consoles.Out.MarkupLine($"[dim]{Markup.Escape(ladder.Metric)} (worst output; cosine and max abs err too); wire bytes = artifact (container) bytes, estimated within 1 %; vs FP32 = FP32 ONNX bytes / wire bytes; * = Pareto front (wire bytes vs {metric})[/]");
     }
 }

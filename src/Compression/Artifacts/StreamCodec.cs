@@ -62,7 +62,8 @@ internal static class StreamCoder
     private static readonly StreamCodec[] Candidates =
         [StreamCodec.Stored, StreamCodec.Zstd, StreamCodec.RangeOrder0, StreamCodec.RangeOrder1, StreamCodec.Rans, StreamCodec.RansOrder1];
 
-    public static (StreamCodec Codec, byte[] Data) EncodeSmallest(ReadOnlySpan<byte> symbols, int bits)
+    /// <param name="zstdLevel">The zstd level tried; lower levels give a cheaper estimate of the size (the ladder's).</param>
+    public static (StreamCodec Codec, byte[] Data) EncodeSmallest(ReadOnlySpan<byte> symbols, int bits, int zstdLevel = ZstdLevel)
     {
         (StreamCodec Codec, byte[] Data) best = (StreamCodec.Stored, Pack(symbols, bits));
         foreach (var codec in Candidates.Skip(1))
@@ -75,7 +76,7 @@ internal static class StreamCoder
             {
                 continue;
             }
-            var data = Encode(symbols, bits, codec);
+            var data = codec == StreamCodec.Zstd ? ZstdFrames.Compress(Pack(symbols, bits), dictionary: default, zstdLevel) : Encode(symbols, bits, codec);
             if (data.Length < best.Data.Length)
             {
                 best = (codec, data);
@@ -88,9 +89,9 @@ internal static class StreamCoder
     /// The smallest coding, except that stored wins within <see cref="StoredSlack"/> and rANS within
     /// <see cref="RansSlack"/>: decode speed matters on the device and to the delta encoder, which decodes both artifacts.
     /// </summary>
-    public static (StreamCodec Codec, byte[] Data) EncodeForArtifact(ReadOnlySpan<byte> symbols, int bits)
+    public static (StreamCodec Codec, byte[] Data) EncodeForArtifact(ReadOnlySpan<byte> symbols, int bits, int zstdLevel = ZstdLevel)
     {
-        var best = EncodeSmallest(symbols, bits);
+        var best = EncodeSmallest(symbols, bits, zstdLevel);
         if (best.Codec is StreamCodec.Stored or StreamCodec.Rans or StreamCodec.RansOrder1 || symbols.IsEmpty)
         {
             return best;

@@ -37,7 +37,9 @@ internal static class TensorPacker
             && tensor.RawData.Length == TensorData.ByteSize(tensor);
     }
 
-    public static PackedTensor Pack(TensorProto tensor, EncodedTensor? encoding)
+    /// <param name="zstdLevel">The zstd level of the codec trials: <see cref="StreamCoder.ZstdLevel"/> for artifacts, lower
+    /// for <see cref="ArtifactWriter.EstimateLength"/>.</param>
+    public static PackedTensor Pack(TensorProto tensor, EncodedTensor? encoding, int zstdLevel = StreamCoder.ZstdLevel)
     {
         var header = tensor.Clone();
         header.RawData = ByteString.Empty;
@@ -62,20 +64,20 @@ internal static class TensorPacker
             var (entry, symbols) = described;
             if (Rebuilds(entry, symbols, raw))
             {
-                describedBest = Encode(entry, symbols);
+                describedBest = Encode(entry, symbols, zstdLevel);
             }
         }
 
         var candidates = new List<PackedTensor>();
 
         var elementBytes = template.ElementBytes;
-        candidates.Add(Encode(template, TensorStreams.Planes(raw, elementBytes)));
+        candidates.Add(Encode(template, TensorStreams.Planes(raw, elementBytes), zstdLevel));
         if (bitsPerElement % 8 == 0 && elements > 0)
         {
             var nonZero = TensorStreams.CountNonZero(raw, elementBytes);
             if (elements - nonZero >= MinZeroShareForSparse * elements)
             {
-                candidates.Add(Encode(template with { Kind = TensorKind.Sparse, NonZeroCount = nonZero }, TensorStreams.Sparse(raw, elementBytes)));
+                candidates.Add(Encode(template with { Kind = TensorKind.Sparse, NonZeroCount = nonZero }, TensorStreams.Sparse(raw, elementBytes), zstdLevel));
             }
         }
         var generic = candidates.MinBy(c => c.Size)!;
@@ -83,14 +85,14 @@ internal static class TensorPacker
     }
 
     /// <summary>Codes each stream with its smallest codec.</summary>
-    public static PackedTensor Encode(TensorEntry entry, byte[][] symbols)
+    public static PackedTensor Encode(TensorEntry entry, byte[][] symbols, int zstdLevel = StreamCoder.ZstdLevel)
     {
         var shapes = entry.Shapes();
         var slots = new StreamSlot[symbols.Length];
         var data = new byte[symbols.Length][];
         for (var i = 0; i < symbols.Length; i++)
         {
-            var (codec, bytes) = StreamCoder.EncodeForArtifact(symbols[i], shapes[i].Bits);
+            var (codec, bytes) = StreamCoder.EncodeForArtifact(symbols[i], shapes[i].Bits, zstdLevel);
             slots[i] = new StreamSlot(codec, bytes.Length);
             data[i] = bytes;
         }

@@ -9,7 +9,10 @@ namespace FleetQuant.Compression.Ladders;
 /// <summary>Raising one layer from the low to the high setting: the quality it buys and the wire bytes it costs.</summary>
 public sealed record LayerUpgrade(string Layer, double Gain, long ExtraBytes);
 
-/// <summary>A mixed-precision recipe and how it relates to its budget (wire bytes measured, not estimated).</summary>
+/// <summary>
+/// A mixed-precision recipe and how it relates to its budget: wire bytes of the whole recipe packed as the ladder
+/// measures them (<see cref="ArtifactWriter.EstimateLength"/>, within 1 % of the artifact), not summed per layer.
+/// </summary>
 public sealed record MixedPrecisionPlan(Recipe Recipe, long BudgetBytes, long WireBytes, IReadOnlyList<string> RaisedLayers)
 {
     public bool FitsBudget => WireBytes <= BudgetBytes;
@@ -25,7 +28,7 @@ public static class MixedPrecisionPlanner
     public static MixedPrecisionPlan Plan(ModelProto model, SensitivityReport report, RecipeStep low, RecipeStep high, long budgetBytes)
     {
         var allLow = Recipe.Create([low]);
-        var lowBytes = ArtifactWriter.Pack(ModelCompressor.Compress(model, allLow)).LongLength;
+        var lowBytes = ArtifactWriter.EstimateLength(ModelCompressor.Compress(model, allLow));
         if (lowBytes > budgetBytes)
         {
             return new MixedPrecisionPlan(allLow, budgetBytes, lowBytes, []);
@@ -44,7 +47,7 @@ public static class MixedPrecisionPlanner
         while (true)
         {
             var recipe = Recipe.Create([low], raised.ToDictionary(l => l, _ => (RecipeStep?)high));
-            var bytes = raised.Count == 0 ? lowBytes : ArtifactWriter.Pack(ModelCompressor.Compress(model, recipe)).LongLength;
+            var bytes = raised.Count == 0 ? lowBytes : ArtifactWriter.EstimateLength(ModelCompressor.Compress(model, recipe));
             if (bytes <= budgetBytes || raised.Count == 0)
             {
                 return new MixedPrecisionPlan(recipe, budgetBytes, bytes, raised);
