@@ -97,8 +97,8 @@ public sealed class FleetRolloutTests(FleetHost host, ITestOutputHelper output)
             Assert.InRange(view.Desired.TransferBytes, 1, plan.Bytes);
             if (transfer == TransferMode.Full)
             {
-                // The ladder measures the artifact container itself, so a full transfer costs exactly what was planned.
-                Assert.Equal(plan.Bytes, view.Desired.ArtifactBytes);
+                // The ladder estimates the artifact container within 1 %, never below it: a full transfer costs at most the plan.
+                Assert.InRange(view.Desired.ArtifactBytes, (long)(plan.Bytes * 0.99), plan.Bytes);
                 Assert.Equal(view.Desired.ArtifactBytes, device.BytesDownloaded);
             }
             results.Add((device, view));

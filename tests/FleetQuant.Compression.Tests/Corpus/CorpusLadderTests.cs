@@ -11,7 +11,7 @@ namespace FleetQuant.Compression.Tests.Corpus;
 /// <summary>
 /// Each corpus model through the product's own path with its documented hints: a ladder on generated inputs (every
 /// input fed, every output judged), then the q8cs rung packed, unpacked and evaluated against the original — which must
-/// give exactly the fidelity the ladder recorded for that rung.
+/// give exactly the fidelity the ladder recorded for that rung, in at most the bytes it estimated (within 1 %).
 /// </summary>
 public sealed class CorpusLadderTests
 {
@@ -48,7 +48,7 @@ public sealed class CorpusLadderTests
         ArtifactReader.Unpack(new MemoryStream(artifact, writable: false), unpacked);
         var result = Evaluator.Evaluate(unpacked.ToArray(), set, original);
 
-        Assert.Equal(q8.WireBytes, artifact.LongLength);
+        Assert.InRange(artifact.LongLength, (long)(q8.WireBytes * 0.99), q8.WireBytes);
         Assert.Equal(q8.Accuracy, result.Fidelity!.Quality, 9);
         Assert.Equal(q8.MaxAbsError!.Value, result.Fidelity.MaxAbsError, 9);
     }
