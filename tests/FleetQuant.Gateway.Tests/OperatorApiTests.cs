@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Gateway.Tests;
 
@@ -65,10 +66,10 @@ public sealed class OperatorApiTests(AllInOneHost host) : IClassFixture<AllInOne
 
     public static TheoryData<string, string, byte[], string> BadDataUploads => new()
     {
-        { "evalData", "eval.npy", NpyOfFloats([3, 100]), "samples of [100] for input 'input'" },
+        { "evalData", "eval.npy", NpyFiles.Floats([3, 100]), "samples of [100] for input 'input'" },
         { "calibrationData", "calibration.npy", [0x93, (byte)'N', (byte)'U', 1, 2, 3], "calibration.npy" },
         { "evalData", "eval.npz", Encoding.ASCII.GetBytes("PK not really a zip"), "eval.npz" },
-        { "evalData", "../escape.npy", NpyOfFloats([2, 784]), "data file name" },
+        { "evalData", "../escape.npy", NpyFiles.Floats([2, 784]), "data file name" },
     };
 
     [Theory]
@@ -166,18 +167,5 @@ public sealed class OperatorApiTests(AllInOneHost host) : IClassFixture<AllInOne
     {
         var document = await host.Anonymous.GetStringAsync("/openapi/v1.json");
         Assert.Contains("/api/devices", document);
-    }
-
-    /// <summary>NPY 1.0 bytes of zeros in float32 of <paramref name="shape"/> (the header padded to 64 bytes, as numpy writes it).</summary>
-    private static byte[] NpyOfFloats(int[] shape)
-    {
-        var dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({string.Join(", ", shape)}), }}";
-        var header = dict + new string(' ', (64 - ((10 + dict.Length + 1) % 64)) % 64) + "\n";
-        using var buffer = new MemoryStream();
-        buffer.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
-        buffer.Write(BitConverter.GetBytes((ushort)header.Length));
-        buffer.Write(Encoding.ASCII.GetBytes(header));
-        buffer.Write(new byte[shape.Aggregate(4, (a, d) => a * d)]);
-        return buffer.ToArray();
     }
 }

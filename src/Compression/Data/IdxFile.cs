@@ -82,7 +82,7 @@ public static class IdxFile
     private static IdxArray ReadUncompressed(Stream stream, long? knownLength, string label)
     {
         var magic = new byte[4];
-        ReadHeader(stream, magic, label, "magic number");
+        DataStreams.ReadExactly(stream, magic, label, "IDX", "its magic number");
         if (magic[0] != 0 || magic[1] != 0)
         {
             throw new InvalidDataException($"{label}: not an IDX file (magic 0x{BinaryPrimitives.ReadUInt32BigEndian(magic):x8}; expected 0x00000801 labels or 0x00000803 images)");
@@ -98,7 +98,7 @@ public static class IdxFile
         }
 
         var dimensionBytes = new byte[4 * rank];
-        ReadHeader(stream, dimensionBytes, label, "dimensions");
+        DataStreams.ReadExactly(stream, dimensionBytes, label, "IDX", "its dimensions");
         var dimensions = new int[rank];
         for (var i = 0; i < rank; i++)
         {
@@ -154,23 +154,6 @@ public static class IdxFile
             filled += read;
         }
         return values;
-    }
-
-    private static void ReadHeader(Stream stream, byte[] buffer, string label, string what)
-    {
-        int read;
-        try
-        {
-            read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new InvalidDataException($"{label}: corrupt gzip data ({ex.Message})", ex);
-        }
-        if (read < buffer.Length)
-        {
-            throw new InvalidDataException($"{label}: IDX file is truncated in its {what}");
-        }
     }
 
     private static long TensorCount(int[] dimensions)

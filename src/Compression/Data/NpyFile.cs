@@ -53,7 +53,7 @@ public static class NpyFile
     private static Header ReadHeader(Stream stream, string label)
     {
         var prelude = new byte[Magic.Length + 2];
-        ReadExactly(stream, prelude, label, "its magic string");
+        DataStreams.ReadExactly(stream, prelude, label, "NPY", "its magic string");
         if (!prelude.AsSpan(0, Magic.Length).SequenceEqual(Magic))
         {
             throw new InvalidDataException($"{label}: not an NPY file (it does not start with \\x93NUMPY)");
@@ -65,14 +65,14 @@ public static class NpyFile
         }
 
         var lengthBytes = new byte[major == 1 ? 2 : 4];
-        ReadExactly(stream, lengthBytes, label, "its header length");
+        DataStreams.ReadExactly(stream, lengthBytes, label, "NPY", "its header length");
         var headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(lengthBytes) : BinaryPrimitives.ReadUInt32LittleEndian(lengthBytes);
         if (headerLength > MaxHeaderBytes)
         {
             throw new InvalidDataException($"{label}: NPY header declares {headerLength} bytes, over the {MaxHeaderBytes}-byte limit");
         }
         var text = new byte[headerLength];
-        ReadExactly(stream, text, label, "its header");
+        DataStreams.ReadExactly(stream, text, label, "NPY", "its header");
         // Version 3.0 differs from 2.0 only in allowing UTF-8 in the header (for structured field names).
         var dictionary = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(text);
         return ParseHeader(dictionary, label);
@@ -285,23 +285,6 @@ public static class NpyFile
                 source -= strides[k] * shape[k];
                 index[k] = 0;
             }
-        }
-    }
-
-    private static void ReadExactly(Stream stream, byte[] buffer, string label, string what)
-    {
-        int read;
-        try
-        {
-            read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new InvalidDataException($"{label}: corrupt compressed data ({ex.Message})", ex);
-        }
-        if (read < buffer.Length)
-        {
-            throw new InvalidDataException($"{label}: NPY file is truncated in {what}");
         }
     }
 

@@ -1,6 +1,7 @@
+using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Grains.Models;
-using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Grains.Tests.Support;
 
@@ -48,21 +49,7 @@ public static class TinyModels
         {
             data[i] = (float)(random.NextDouble() * 2 - 1);
         }
-        return [new DataFile("eval.npy", Npy([samples, Inputs], data))];
-    }
-
-    /// <summary>NPY 1.0 bytes of a float32 array (the header padded to 64 bytes, as numpy writes it).</summary>
-    public static byte[] Npy(int[] shape, float[] values)
-    {
-        var dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({string.Join(", ", shape)}{(shape.Length == 1 ? "," : "")}), }}";
-        var unpadded = 10 + dict.Length + 1;
-        var header = dict + new string(' ', (64 - (unpadded % 64)) % 64) + "\n";
-        using var buffer = new MemoryStream();
-        buffer.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
-        buffer.Write(BitConverter.GetBytes((ushort)header.Length));
-        buffer.Write(System.Text.Encoding.ASCII.GetBytes(header));
-        buffer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
-        return buffer.ToArray();
+        return [new DataFile("eval.npy", NpyFiles.Floats([samples, Inputs], data))];
     }
 
     private static NodeProto Gemm(string input, string layer, string output)
