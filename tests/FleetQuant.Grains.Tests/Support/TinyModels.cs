@@ -1,7 +1,7 @@
-using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Grains.Models;
 using FleetQuant.TestSupport;
+using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
 
 namespace FleetQuant.Grains.Tests.Support;
 
