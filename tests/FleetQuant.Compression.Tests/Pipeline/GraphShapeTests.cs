@@ -4,6 +4,7 @@ using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
 using FleetQuant.Compression.Tests.Quantization;
 using FleetQuant.Compression.Tests.Support;
+using Google.Protobuf;
 using AttributeType = FleetQuant.Compression.Onnx.AttributeProto.Types.AttributeType;
 using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
 
@@ -250,6 +251,37 @@ public sealed class GraphShapeTests
         Assert.Contains(compressed.Notes, n => n.Tensor == "w" && n.Action == TensorAction.Compressed);
         Assert.Single(OnnxGraphs.All(compressed.Model).SelectMany(b => b.Node), n => n.OpType == "DequantizeLinear");
         Assert.Equal("DequantizeLinear", compressed.Model.Graph.Node[0].OpType);
+    }
+
+    [Theory]
+    [InlineData("km4")]
+    [InlineData("q2b32a")]
+    public void Pack_CodesSubgraphInitializers_AtTheirBitWidth(string recipe)
+    {
+        // Each branch holds its own 'w' (the names collide, so they stay in their branches).
+        var g = Graph();
+        g.Initializer.Add(TensorData.Create("cond", DataType.Bool, [], [1]));
+        var node = TestModels.Node("If", ["cond"], ["y"]);
+        foreach (var (branch, seed) in new[] { ("then_branch", 8), ("else_branch", 9) })
+        {
+            var body = new GraphProto { Name = branch };
+            body.Initializer.Add(TestModels.Weights(new Random(seed), "w", 64, 64));
+            body.Node.Add(TestModels.Node("MatMul", ["x", "w"], [branch + "_y"]));
+            body.Output.Add(TestModels.FloatInput(branch + "_y", 1, 64));
+            node.Attribute.Add(new AttributeProto { Name = branch, Type = AttributeType.Graph, G = body });
+        }
+        g.Node.Add(node);
+        var model = TestModels.Model(g, 13);
+
+        var compressed = AssertRunsClose(model, recipe, 0.9);
+        var artifact = ArtifactWriter.Pack(compressed);
+
+        Assert.Equal(ArtifactTable.FormatVersion, BitConverter.ToUInt16(artifact, 4));
+        // 2 × 4096 weights at 4 bits (km4) or 2 bits (q2b32a) plus scales, not 2 × 16 KiB of floats.
+        Assert.True(artifact.Length < 12_000, $"{artifact.Length} bytes");
+        using var unpacked = new MemoryStream();
+        ArtifactReader.Unpack(new MemoryStream(artifact), unpacked);
+        Assert.Equal(compressed.Model.ToByteArray().Length, unpacked.Length);
     }
 
     [Fact]
