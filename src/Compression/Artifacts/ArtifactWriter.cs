@@ -71,7 +71,7 @@ public static class ArtifactWriter
         }
         byte[] skeleton = [.. modelRest, .. graphRest];
         // Subgraph names can repeat across branches; the packer keeps an encoding only if it rebuilds this very tensor.
-        packed.InsertRange(0, nested.Select(n => TensorPacker.Pack(n.Tensor, model.Encodings.GetValueOrDefault(n.Tensor.Name))));
+        packed.InsertRange(0, nested.Select(n => TensorPacker.Pack(n.Tensor, SubgraphEncoding(model, n.Tensor))));
 
         var draft = new ArtifactTable(
             model.Recipe.Id,
@@ -96,6 +96,10 @@ public static class ArtifactWriter
         }
         return hasSubgraphTensors;
     }
+
+    /// <summary>The published encoding that materializes exactly this subgraph tensor (its name may repeat in other branches).</summary>
+    private static TensorCoding.EncodedTensor? SubgraphEncoding(CompressedModel model, TensorProto tensor) =>
+        model.Published.Where(e => e.Name == tensor.Name).LastOrDefault(e => e.Materialize().RawData.Equals(tensor.RawData));
 
     /// <summary>
     /// Fixed header, then table and skeleton in one zstd frame: they share tensor and node names, which one
