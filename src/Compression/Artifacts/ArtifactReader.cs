@@ -18,12 +18,14 @@ public static class ArtifactReader
         var chunk = new byte[TensorStreams.ChunkBytes];
         var payload = new PayloadBuffer();
         table.WriteModelStart(hashing, opened.Skeleton);
-        foreach (var entry in table.Tensors)
+        for (var t = 0; t < table.Tensors.Count; t++)
         {
+            var entry = table.Tensors[t];
             var data = payload.Fill(artifact, entry.PayloadLength, entry.Name);
             table.WriteTensorStart(hashing, entry);
             TensorStreams.Emit(entry, ArtifactSource.OpenReaders(entry, data, workspace), hashing, chunk);
             workspace.ReleaseAll();
+            table.WriteAfterTensor(hashing, opened.Skeleton, t);
         }
 
         if (hashing.Written != table.DecodedLength || !hashing.Hash().AsSpan().SequenceEqual(table.DecodedSha256))
@@ -51,12 +53,12 @@ internal sealed record ArtifactSource(ArtifactTable Table, byte[] TableBytes, by
     public static ArtifactSource Open(Stream artifact, ArtifactLimits limits)
     {
         var fixedHeader = ReadExactly(artifact, ArtifactTable.FixedHeaderLength, "header");
-        var (compressed, tableLength, skeletonLength) = ArtifactTable.ParseFixedHeader(fixedHeader, limits);
+        var (compressed, tableLength, skeletonLength, version) = ArtifactTable.ParseFixedHeader(fixedHeader, limits);
         var frontFrame = ReadExactly(artifact, compressed, "tensor table");
         var front = ZstdFrames.Decompress(frontFrame, tableLength + skeletonLength, default, m => new ArtifactException(m), "artifact tensor table");
         var tableBytes = front[..tableLength];
         var skeleton = front[tableLength..];
-        var table = ArtifactTable.Parse(tableBytes, limits);
+        var table = ArtifactTable.Parse(tableBytes, limits, version);
         if (table.ModelRestLength + table.GraphRestLength != skeletonLength)
         {
             throw new ArtifactException("artifact graph skeleton length does not match its table");

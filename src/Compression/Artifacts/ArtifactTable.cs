@@ -16,7 +16,9 @@ public sealed record ArtifactMetadata(
 
 /// <summary>
 /// The decoded header of an artifact: recipe, model metadata, decoded-model hash, skeleton sizes and the
-/// tensor table. <see cref="Write"/> and <see cref="Parse"/> are exact inverses.
+/// tensor table. <see cref="Write"/> and <see cref="Parse"/> are exact inverses. The first
+/// <see cref="NestedOffsets"/>.Count tensors are subgraph initializers, each decoded at its offset in the graph skeleton;
+/// the rest are main-graph initializers, appended after the skeleton.
 /// </summary>
 internal sealed record ArtifactTable(
     string RecipeId,
@@ -28,12 +30,26 @@ internal sealed record ArtifactTable(
     IReadOnlyList<TensorEntry> Tensors)
 {
     public const int FixedHeaderLength = 20;
-    public const ushort FormatVersion = 2;
+
+    /// <summary>The version written when every tabled tensor is a main-graph initializer (the layout did not change).</summary>
+    public const ushort MainGraphVersion = 2;
+
+    /// <summary>The version written when subgraph initializers are in the table too.</summary>
+    public const ushort FormatVersion = 3;
     public static ReadOnlySpan<byte> Magic => "FQA1"u8;
 
     private const int TagGraph = (7 << 3) | 2;
     private const int TagInitializer = (5 << 3) | 2;
     private const int TagRawData = (9 << 3) | 2;
+
+    /// <summary>
+    /// Where in the graph skeleton each subgraph initializer's field goes (non-decreasing): tensor i of the table sits at
+    /// NestedOffsets[i]. Empty in version 2.
+    /// </summary>
+    public IReadOnlyList<long> NestedOffsets { get; init; } = [];
+
+    /// <summary>The format version this table needs.</summary>
+    public ushort Version => NestedOffsets.Count > 0 ? FormatVersion : MainGraphVersion;
 
     public long LargestRawLength => Tensors.Count == 0 ? 0 : Tensors.Max(t => t.RawLength);
 
@@ -87,31 +103,41 @@ internal sealed record ArtifactTable(
                 w.Varint((ulong)s.Length);
             }
         }
+        if (NestedOffsets.Count > 0)
+        {
+            w.Varint((ulong)NestedOffsets.Count);
+            var previous = 0L;
+            foreach (var offset in NestedOffsets)
+            {
+                w.Varint((ulong)(offset - previous));
+                previous = offset;
+            }
+        }
         return w.ToArray();
     }
 
-    public static byte[] FixedHeader(int frontCompressedLength, int tableLength, int skeletonLength)
+    public static byte[] FixedHeader(int frontCompressedLength, int tableLength, int skeletonLength, ushort version)
     {
         var header = new byte[FixedHeaderLength];
         Magic.CopyTo(header);
-        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(4), FormatVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(4), version);
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(8), frontCompressedLength);
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), tableLength);
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(16), skeletonLength);
         return header;
     }
 
-    /// <summary>Checks the fixed header and returns the front frame's compressed length and its table and skeleton lengths.</summary>
-    public static (int Compressed, int TableLength, int SkeletonLength) ParseFixedHeader(ReadOnlySpan<byte> header, ArtifactLimits limits)
+    /// <summary>Checks the fixed header and returns the front frame's compressed length, its table and skeleton lengths and the version.</summary>
+    public static (int Compressed, int TableLength, int SkeletonLength, ushort Version) ParseFixedHeader(ReadOnlySpan<byte> header, ArtifactLimits limits)
     {
         if (header.Length < FixedHeaderLength || !header[..4].SequenceEqual(Magic))
         {
             throw new ArtifactException("not a FleetQuant artifact (bad magic; expected 'FQA1')");
         }
         var version = BinaryPrimitives.ReadUInt16LittleEndian(header[4..]);
-        if (version != FormatVersion)
+        if (version is not (MainGraphVersion or FormatVersion))
         {
-            throw new ArtifactException($"artifact format version {version} is not supported (this build reads version {FormatVersion})");
+            throw new ArtifactException($"artifact format version {version} is not supported (this build reads versions {MainGraphVersion} and {FormatVersion})");
         }
         if (BinaryPrimitives.ReadUInt16LittleEndian(header[6..]) != 0)
         {
@@ -124,10 +150,14 @@ internal sealed record ArtifactTable(
         {
             throw new ArtifactException($"artifact table/skeleton sizes {compressed}/{length}/{skeleton} are outside 1..{limits.MaxTableBytes}");
         }
-        return (compressed, length, skeleton);
+        return (compressed, length, skeleton, version);
     }
 
-    public static ArtifactTable Parse(ReadOnlySpan<byte> table, ArtifactLimits limits)
+    /// <summary>
+    /// Parses a table. <paramref name="version"/> is the header's; null (a table carried in a delta) lets the table
+    /// say itself whether it places subgraph initializers.
+    /// </summary>
+    public static ArtifactTable Parse(ReadOnlySpan<byte> table, ArtifactLimits limits, ushort? version = null)
     {
         var r = new WireReader(table, message => new ArtifactException("artifact table: " + message));
         var recipe = r.String("recipe id");
@@ -151,17 +181,35 @@ internal sealed record ArtifactTable(
         {
             tensors.Add(ParseEntry(ref r, limits, i));
         }
+        var nested = version == MainGraphVersion || (r.AtEnd && version is null) ? Array.Empty<long>() : ParseNestedOffsets(ref r, count, graphRest);
         if (!r.AtEnd)
         {
             throw new ArtifactException($"artifact table has {r.Remaining} unexpected trailing bytes");
         }
         var parsed = new ArtifactTable(recipe, new ArtifactMetadata(producer, producerVersion, graphName, irVersion, opsets),
-            decodedLength, sha, modelRest, graphRest, tensors);
+            decodedLength, sha, modelRest, graphRest, tensors) { NestedOffsets = nested };
         if (parsed.ComputeDecodedLength() != decodedLength)
         {
             throw new ArtifactException($"artifact table declares a {decodedLength}-byte model but its parts add up to {parsed.ComputeDecodedLength()}");
         }
         return parsed;
+    }
+
+    private static long[] ParseNestedOffsets(ref WireReader r, int tensorCount, int graphRest)
+    {
+        var count = (int)r.Bounded("subgraph tensor count", tensorCount);
+        if (count == 0)
+        {
+            throw new ArtifactException("artifact table: a version 3 table places no subgraph tensor");
+        }
+        var offsets = new long[count];
+        var previous = 0L;
+        for (var i = 0; i < count; i++)
+        {
+            previous += r.Bounded("subgraph tensor offset", graphRest - previous);
+            offsets[i] = previous;
+        }
+        return offsets;
     }
 
     private static TensorEntry ParseEntry(ref WireReader r, ArtifactLimits limits, int index)
@@ -295,13 +343,54 @@ internal sealed record ArtifactTable(
         return ModelRestLength + 1 + WireWriter.VarintSize((ulong)graph) + graph;
     }
 
-    /// <summary>Writes the model skeleton and opens the graph field, whose length covers every tensor to come.</summary>
+    /// <summary>
+    /// Writes the model skeleton and opens the graph field, whose length covers every tensor to come, then the graph
+    /// skeleton up to where the first subgraph tensor goes (all of it when there is none).
+    /// </summary>
     public void WriteModelStart(Stream output, ReadOnlySpan<byte> skeleton)
     {
         output.Write(skeleton[..ModelRestLength]);
         output.WriteByte(TagGraph);
         WriteVarint(output, (ulong)GraphLength());
-        output.Write(skeleton.Slice(ModelRestLength, GraphRestLength));
+        output.Write(GraphSegment(skeleton, -1));
+    }
+
+    /// <summary>After tensor <paramref name="index"/> is written: the graph skeleton up to the next subgraph tensor, or its rest.</summary>
+    public void WriteAfterTensor(Stream output, ReadOnlySpan<byte> skeleton, int index)
+    {
+        if (index < NestedOffsets.Count)
+        {
+            output.Write(GraphSegment(skeleton, index));
+        }
+    }
+
+    /// <summary>
+    /// The graph skeleton as a parseable GraphProto: subgraph tensors are put back with zero bytes for their data
+    /// (their fields must be there for the enclosing lengths to hold).
+    /// </summary>
+    public GraphProto ParseGraphSkeleton(ReadOnlySpan<byte> skeleton)
+    {
+        if (NestedOffsets.Count == 0)
+        {
+            return GraphProto.Parser.ParseFrom(skeleton.Slice(ModelRestLength, GraphRestLength));
+        }
+        using var graph = new MemoryStream();
+        graph.Write(GraphSegment(skeleton, -1));
+        for (var i = 0; i < NestedOffsets.Count; i++)
+        {
+            WriteTensorStart(graph, Tensors[i]);
+            graph.Write(new byte[Tensors[i].RawLength]);
+            WriteAfterTensor(graph, skeleton, i);
+        }
+        return GraphProto.Parser.ParseFrom(graph.ToArray());
+    }
+
+    /// <summary>The graph skeleton after subgraph tensor <paramref name="after"/> (-1: from the start) up to the next one.</summary>
+    private ReadOnlySpan<byte> GraphSegment(ReadOnlySpan<byte> skeleton, int after)
+    {
+        var start = after < 0 ? 0 : NestedOffsets[after];
+        var end = after + 1 < NestedOffsets.Count ? NestedOffsets[after + 1] : GraphRestLength;
+        return skeleton.Slice(ModelRestLength + (int)start, (int)(end - start));
     }
 
     /// <summary>Writes an initializer field up to the start of its raw_data bytes.</summary>

@@ -52,7 +52,7 @@ public static class DeltaDecoder
         }
 
         using var output = new HashingStream(targetOutput);
-        ArtifactWriter.WriteFront(output, tableBytes, skeleton);
+        ArtifactWriter.WriteFront(output, tableBytes, skeleton, table.Version);
 
         using var workspace = new DecodeWorkspace();
         var ops = new OpReader(baseArtifact, source, baseOffsets, new ArtifactSource(table, tableBytes, skeleton), delta, workspace);

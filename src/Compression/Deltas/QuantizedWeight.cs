@@ -87,7 +87,7 @@ internal static class QuantizedWeights
         GraphProto graph;
         try
         {
-            graph = GraphProto.Parser.ParseFrom(source.Skeleton.AsSpan(source.Table.ModelRestLength, source.Table.GraphRestLength));
+            graph = source.Table.ParseGraphSkeleton(source.Skeleton);
         }
         catch (Google.Protobuf.InvalidProtocolBufferException)
         {

@@ -10,6 +10,7 @@ public sealed class CompressionContext(ModelProto model, Recipe recipe, EvalSet?
 {
     private readonly Dictionary<string, EncodedTensor> _encodings = new(StringComparer.Ordinal);
     private readonly List<TensorNote> _notes = [];
+    private readonly List<EncodedTensor> _published = [];
 
     public ModelProto Model { get; } = model;
 
@@ -21,6 +22,9 @@ public sealed class CompressionContext(ModelProto model, Recipe recipe, EvalSet?
     public IReadOnlyDictionary<string, EncodedTensor> Encodings => _encodings;
 
     public IReadOnlyList<TensorNote> Notes => _notes;
+
+    /// <summary>Every encoding published so far, in order, including ones a same-named tensor of another graph replaced in <see cref="Encodings"/>.</summary>
+    public IReadOnlyList<EncodedTensor> Published => _published;
 
     /// <summary>The compressible weights as the model stands now (structural steps change them).</summary>
     public IReadOnlyList<WeightRef> Weights() => WeightCatalog.Find(Model).Weights;
@@ -50,6 +54,7 @@ public sealed class CompressionContext(ModelProto model, Recipe recipe, EvalSet?
             graph.Initializer.Add(materialized);
         }
         _encodings[tensor.Name] = tensor;
+        _published.Add(tensor);
     }
 
     /// <summary>Adds or replaces a plain initializer (scales, zero points, shapes) that travels raw.</summary>

@@ -46,6 +46,6 @@ public static class ModelCompressor
             context.Note(note.Tensor, note.Action, note.Detail);
         }
 
-        return new CompressedModel(model, recipe, context.Encodings, context.Notes);
+        return new CompressedModel(model, recipe, context.Encodings, context.Notes) { Published = context.Published };
     }
 }

@@ -23,19 +23,37 @@ public enum WeightRole
 
     /// <summary>LSTM / GRU / RNN W or R [directions, gates·hidden, width]: one scale per (direction, gate row).</summary>
     RecurrentWeight,
+
+    /// <summary>
+    /// A weight of rank ≥ 2 read as data by operators with no quantized path (Slice, Add, Concat…): it is dequantized
+    /// once at load, and its float result feeds every reader. Scales run along axis 0 (one per row, or one for all when
+    /// axis 0 has a single entry).
+    /// </summary>
+    Operand,
 }
 
 /// <summary>
-/// A FLOAT initializer that is the weight input of Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU or RNN nodes.
+/// A FLOAT initializer that is the weight input of Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU or RNN nodes, or
+/// (<see cref="WeightRole.Operand"/>) a FLOAT tensor that other operators read as data.
 /// <see cref="Graph"/> owns the initializer; <see cref="ConsumerGraph"/> holds its readers, which is a subgraph
 /// (an If / Loop / Scan body) when the weight is read from an outer scope. A shared weight has several readers,
 /// all of the same role, in the one consumer graph; <see cref="Consumer"/> is the first of them in node order.
+/// <see cref="InputIndex"/> is where the first consumer reads it (an operand may be read at other indices too).
 /// </summary>
 public sealed record WeightRef(GraphProto Graph, TensorProto Tensor, GraphProto ConsumerGraph, IReadOnlyList<NodeProto> Consumers, int InputIndex, WeightRole Role)
 {
     public string Name => Tensor.Name;
 
     public NodeProto Consumer => Consumers[0];
+
+    /// <summary>
+    /// For an operand read from several graphs: the node of <see cref="ConsumerGraph"/> (then the owner graph) that
+    /// holds the first read, directly or in its subgraphs. Null when every reader sits in <see cref="ConsumerGraph"/>.
+    /// </summary>
+    public NodeProto? Anchor { get; init; }
+
+    /// <summary>The node in <see cref="ConsumerGraph"/> before which the nodes that rebuild the weight go.</summary>
+    public NodeProto InsertionPoint => Anchor ?? Consumer;
 
     /// <summary>The axis whose entries get one scale each (see <see cref="WeightRole"/>).</summary>
     public int OutputAxis => Role switch
@@ -80,7 +98,11 @@ public static class WeightCatalog
     /// <summary>How the note of a bias starts.</summary>
     public const string BiasReason = "bias of ";
 
-    private readonly record struct Use(GraphProto Graph, NodeProto? Node, int Index);
+    /// <summary>How the note of a 1-D tensor with no dedicated path starts (biases of recurrent gates a Slice cuts out).</summary>
+    public const string VectorReason = "1-D tensor";
+
+    /// <summary>One read: the reading node (null for a graph output) in its graph, and the node of the searched graph that holds it.</summary>
+    private readonly record struct Use(GraphProto Graph, NodeProto? Node, int Index, NodeProto? Outer);
 
     /// <summary>
     /// Whether a kept-exact note is about a weight a step could have coded (its reason is worth showing), not about a
@@ -90,6 +112,7 @@ public static class WeightCatalog
         note.Action == TensorAction.KeptExact
         && !note.Detail.StartsWith(SmallTensorReason, StringComparison.Ordinal)
         && !note.Detail.StartsWith(BiasReason, StringComparison.Ordinal)
+        && !note.Detail.StartsWith(VectorReason, StringComparison.Ordinal)
         && !note.Detail.EndsWith(IntegerTensorReason, StringComparison.Ordinal);
 
     public static (IReadOnlyList<WeightRef> Weights, IReadOnlyList<TensorNote> LeftAlone) Find(ModelProto model)
@@ -120,7 +143,7 @@ public static class WeightCatalog
         return (weights, notes);
     }
 
-    /// <summary>The role a weight plays as input <paramref name="index"/> of <paramref name="node"/>, if it has a compressed path.</summary>
+    /// <summary>The role a weight plays as input <paramref name="index"/> of <paramref name="node"/>, if it has a dedicated compressed path.</summary>
     private static WeightRole? RoleOf(NodeProto node, int index, int rank) => (node.OpType, node.Domain, index, rank) switch
     {
         ("Conv", "" or "ai.onnx", 1, >= 3) => WeightRole.ConvWeight,
@@ -158,18 +181,34 @@ public static class WeightCatalog
 
         var (first, index) = (uses[0].Node!, uses[0].Index);
         var role = RoleOf(first, index, tensor.Dims.Count);
-        if (role is null)
+        var sameGraph = uses.All(u => ReferenceEquals(u.Graph, uses[0].Graph));
+        if (role is not null && sameGraph && uses.All(u => u.Index == index && RoleOf(u.Node!, u.Index, tensor.Dims.Count) == role))
         {
-            return IsBias(first, index)
-                ? $"{BiasReason}{Describe(first)} (biases stay exact: few values, and errors in them shift every output)"
-                : $"input {index} of {Describe(first)} (no quantized path)";
+            weight = new WeightRef(graph, tensor, uses[0].Graph, uses.Select(u => u.Node!).ToList(), index, role.Value);
+            return "";
         }
-        if (uses.Count > 1 && !uses.All(u => ReferenceEquals(u.Graph, uses[0].Graph) && u.Index == index && RoleOf(u.Node!, u.Index, tensor.Dims.Count) == role))
+        if (uses.FirstOrDefault(u => IsBias(u.Node!, u.Index)) is { Node: not null } bias)
         {
-            return $"shared by {uses.Count} nodes that read it in different roles or graphs: {string.Join(", ", uses.Select(u => $"input {u.Index} of {Describe(u.Node!)}").Distinct())}";
+            return $"{BiasReason}{Describe(bias.Node)} (biases stay exact: few values, and errors in them shift every output)";
+        }
+        if (uses.FirstOrDefault(u => u.Node!.Domain is not ("" or "ai.onnx")) is { Node: not null } custom)
+        {
+            return $"input {custom.Index} of {Describe(custom.Node)} (no quantized path, and an operator outside ONNX may read it as shape or index data)";
+        }
+        if (uses.FirstOrDefault(u => ShapeInputs.ReadsAsShapeOrIndex(u.Node!, u.Index)) is { Node: not null } shape)
+        {
+            return $"input {shape.Index} of {Describe(shape.Node)}, read as shape or index data (kept exact even as FLOAT)";
+        }
+        if (tensor.Dims.Count < 2)
+        {
+            return $"{VectorReason} of {TensorData.ElementCount(tensor)} values read by {Describe(first)} (vectors stay exact like biases: errors in them shift every output)";
         }
 
-        weight = new WeightRef(graph, tensor, uses[0].Graph, uses.Select(u => u.Node!).ToList(), index, role.Value);
+        // No dedicated path, but every reader takes floats: store codes and dequantize once at load. Readers in
+        // different graphs (If branches) share one dequantization in the owner graph, before the node that reads first.
+        weight = sameGraph
+            ? new WeightRef(graph, tensor, uses[0].Graph, uses.Select(u => u.Node!).ToList(), index, WeightRole.Operand)
+            : new WeightRef(graph, tensor, graph, uses.Select(u => u.Node!).ToList(), index, WeightRole.Operand) { Anchor = uses[0].Outer };
         return "";
     }
 
@@ -191,7 +230,7 @@ public static class WeightCatalog
         {
             for (var i = 0; i < node.Input.Count; i++)
             {
-                uses.Add((node.Input[i], new Use(graph, node, i)));
+                uses.Add((node.Input[i], new Use(graph, node, i, node)));
             }
             foreach (var sub in node.Attribute.SelectMany(a => a.G is null ? a.Graphs : a.Graphs.Prepend(a.G)))
             {
@@ -200,15 +239,15 @@ public static class WeightCatalog
                     var own = inner.Input.Select(v => v.Name).Concat(inner.Initializer.Select(t => t.Name)).Concat(inner.Node.SelectMany(n => n.Output)).ToHashSet(StringComparer.Ordinal);
                     foreach (var innerNode in inner.Node)
                     {
-                        uses.AddRange(innerNode.Input.Select((name, i) => (name, new Use(inner, innerNode, i))).Where(u => !own.Contains(u.name)));
+                        uses.AddRange(innerNode.Input.Select((name, i) => (name, new Use(inner, innerNode, i, node))).Where(u => !own.Contains(u.name)));
                     }
-                    uses.AddRange(inner.Output.Where(o => !own.Contains(o.Name)).Select(o => (o.Name, new Use(inner, null, 0))));
+                    uses.AddRange(inner.Output.Where(o => !own.Contains(o.Name)).Select(o => (o.Name, new Use(inner, null, 0, node))));
                 }
             }
         }
         foreach (var output in graph.Output)
         {
-            uses.Add((output.Name, new Use(graph, null, 0)));
+            uses.Add((output.Name, new Use(graph, null, 0, null)));
         }
         return uses.ToLookup(u => u.Name, u => u.Use, StringComparer.Ordinal);
     }

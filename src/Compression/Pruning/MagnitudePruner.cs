@@ -18,7 +18,9 @@ public sealed class MagnitudePruner(PruneStep step) : IModelTransform
             throw new RecipeException($"'{step.Id}': prune ratio must be between 0 and 1 (exclusive)");
         }
 
-        var weights = context.Weights();
+        // A layer's weights only: an operand (an embedding added to activations, gate rows a Slice cuts out) has no
+        // layer whose training makes its small values expendable.
+        var weights = context.Weights().Where(w => w.Role != WeightRole.Operand).ToList();
         var values = weights.Select(w => TensorData.ReadFloats(w.Tensor)).ToArray();
         if (step.Scope == PruneScope.Global)
         {

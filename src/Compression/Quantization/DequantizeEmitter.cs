@@ -25,6 +25,11 @@ internal sealed record DequantizeSpec(
 
     public static DataType UnsignedType(int runtimeBits) => runtimeBits == 8 ? DataType.Uint8 : DataType.Uint4;
 
+    /// <summary>How a note names the form of a weight with no dedicated path; empty for a layer's weight.</summary>
+    public static string OperandSuffix(WeightRef weight) => weight.Role == WeightRole.Operand
+        ? $", weight-only: dequantized once at load for {string.Join(", ", weight.Consumers.Select(c => c.OpType).Distinct())}"
+        : "";
+
     public static CodeLayout LayoutOf(DataType type) => type switch
     {
         DataType.Int8 => CodeLayout.Int8,
@@ -74,7 +79,7 @@ internal static class DequantizeEmitter
         {
             dequantize.With("block_size", block);
         }
-        GraphEdits.InsertBefore(weight.ConsumerGraph, weight.Consumer, dequantize);
+        GraphEdits.InsertBefore(weight.ConsumerGraph, weight.InsertionPoint, dequantize);
 
         if (spec.CodeDims.SequenceEqual(weight.Tensor.Dims))
         {
@@ -86,16 +91,23 @@ internal static class DequantizeEmitter
         var shapeName = names.Claim(weight.Name + "_shape");
         context.AddInitializer(graph, TensorData.CreateInt64(shapeName, [weight.Tensor.Dims.Count], weight.Tensor.Dims.ToArray()));
         var reshaped = names.Claim(weight.Name + "_reshaped");
-        GraphEdits.InsertBefore(weight.ConsumerGraph, weight.Consumer, GraphEdits.Node("Reshape", names.Claim(weight.Name + "_Reshape"), [output, shapeName], [reshaped]));
+        GraphEdits.InsertBefore(weight.ConsumerGraph, weight.InsertionPoint, GraphEdits.Node("Reshape", names.Claim(weight.Name + "_Reshape"), [output, shapeName], [reshaped]));
         return reshaped;
     }
 
     /// <summary>Feeds <paramref name="floatWeight"/> to every consumer in place of the original FP32 initializer, which goes.</summary>
     public static void Wire(CompressionContext context, WeightRef weight, string floatWeight)
     {
+        // By name: an operand may be read at several inputs of a node, or at different inputs by different nodes.
         foreach (var consumer in weight.Consumers)
         {
-            consumer.Input[weight.InputIndex] = floatWeight;
+            for (var i = 0; i < consumer.Input.Count; i++)
+            {
+                if (consumer.Input[i] == weight.Name)
+                {
+                    consumer.Input[i] = floatWeight;
+                }
+            }
         }
         GraphEdits.RemoveInitializer(weight.Graph, weight.Name);
         context.Forget(weight.Name);

@@ -18,7 +18,7 @@ public sealed class DynamicQuantizeCoder : IWeightCoder
     public void Encode(CompressionContext context, IReadOnlyList<WeightRef> weights)
     {
         // The consumer is replaced by the integer product, so a weight shared by several nodes stays FP32.
-        var dense = weights.Where(w => w.Consumer.OpType is "MatMul" or "Gemm" && w.Consumers.Count == 1).ToList();
+        var dense = weights.Where(w => w.Role is WeightRole.MatMulWeight or WeightRole.GemmTransposedWeight && w.Consumer.OpType is "MatMul" or "Gemm" && w.Consumers.Count == 1).ToList();
         foreach (var other in weights.Except(dense))
         {
             context.Note(other.Name, TensorAction.KeptExact, other.Consumers.Count == 1

@@ -42,7 +42,7 @@ public sealed class IntegerQuantizeCoder(QuantizeStep step) : IWeightCoder
             {
                 var spec = DequantizeSpecFor(weight, matrix, q);
                 DequantizeEmitter.Wire(context, weight, DequantizeEmitter.Emit(context, names, weight, spec));
-                context.Note(weight.Name, TensorAction.Compressed, $"{step.Id}: {Granularity()} {spec.CodeType} DequantizeLinear");
+                context.Note(weight.Name, TensorAction.Compressed, $"{step.Id}: {Granularity()} {spec.CodeType} DequantizeLinear{DequantizeSpec.OperandSuffix(weight)}");
             }
         }
     }

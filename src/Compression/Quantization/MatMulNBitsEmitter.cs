@@ -22,7 +22,7 @@ internal static class MatMulNBitsEmitter
     {
         var node = weight.Consumer;
         // The node is replaced, so a weight shared by several nodes goes through DequantizeLinear instead.
-        if (weight.InputIndex != 1 || weight.Consumers.Count != 1)
+        if (weight.Role is not (WeightRole.MatMulWeight or WeightRole.GemmTransposedWeight) || weight.InputIndex != 1 || weight.Consumers.Count != 1)
         {
             return false;
         }

@@ -58,7 +58,7 @@ public sealed class SignCoder(bool ternary) : IWeightCoder
                 floatWeight = Recenter(context, names, weight, floatWeight, alphas);
             }
             DequantizeEmitter.Wire(context, weight, floatWeight);
-            context.Note(weight.Name, TensorAction.Compressed, $"{(ternary ? "ternary" : "binary")}: per-channel α, {type} DequantizeLinear");
+            context.Note(weight.Name, TensorAction.Compressed, $"{(ternary ? "ternary" : "binary")}: per-channel α, {type} DequantizeLinear{DequantizeSpec.OperandSuffix(weight)}");
         }
     }
 
@@ -69,7 +69,7 @@ public sealed class SignCoder(bool ternary) : IWeightCoder
         var shiftName = names.Claim(weight.Name + "_shift");
         context.AddInitializer(weight.Graph, TensorData.CreateFloat(shiftName, shape, alphas.Select(a => -a).ToArray()));
         var output = names.Claim(weight.Name + "_binary");
-        GraphEdits.InsertBefore(weight.ConsumerGraph, weight.Consumer, GraphEdits.Node("Add", names.Claim(weight.Name + "_shift_Add"), [input, shiftName], [output]));
+        GraphEdits.InsertBefore(weight.ConsumerGraph, weight.InsertionPoint, GraphEdits.Node("Add", names.Claim(weight.Name + "_shift_Add"), [input, shiftName], [output]));
         return output;
     }
 }

@@ -4,6 +4,7 @@ using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
 using FleetQuant.Compression.Tests.Quantization;
 using FleetQuant.Compression.Tests.Support;
+using Google.Protobuf;
 using AttributeType = FleetQuant.Compression.Onnx.AttributeProto.Types.AttributeType;
 using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
 
@@ -151,6 +152,151 @@ public sealed class GraphShapeTests
         Assert.Contains(compressed.Notes, n => n.Tensor == "w" && n.Action == TensorAction.KeptExact && n.Detail.Contains("Upsample"));
         Assert.Equal(9, compressed.Model.DefaultOpset());
         Assert.True(compressed.ChangesNothing);
+    }
+
+    [Theory]
+    [InlineData("q8cs", 0.999)]
+    [InlineData("q4b32a", 0.99)]
+    [InlineData("q2b32a", 0.9)]
+    [InlineData("ternary", 0.8)]
+    [InlineData("binary", 0.7)]
+    [InlineData("km4", 0.99)]
+    public void Compress_CodesAWeightReadBySlice_DequantizedOnceAtLoad(string recipe, double minCosine)
+    {
+        // LSTM exports that cut gate rows out of one matrix: y = x · Slice(w, rows 0..64).
+        var g = Graph();
+        g.Initializer.Add(TestModels.Weights(new Random(4), "w", 128, 64));
+        g.Initializer.Add(TensorData.CreateInt64("starts", [1], [0]));
+        g.Initializer.Add(TensorData.CreateInt64("ends", [1], [64]));
+        g.Initializer.Add(TensorData.CreateInt64("axes", [1], [0]));
+        g.Node.Add(TestModels.Node("Slice", ["w", "starts", "ends", "axes"], ["rows"]));
+        g.Node.Add(TestModels.Node("MatMul", ["x", "rows"], ["y"]));
+
+        var compressed = AssertRunsClose(TestModels.Model(g, 13), recipe, minCosine);
+
+        var note = Assert.Single(compressed.Notes, n => n.Tensor == "w");
+        Assert.Equal(TensorAction.Compressed, note.Action);
+        if (recipe != "km4")
+        {
+            Assert.DoesNotContain(compressed.Model.Graph.Initializer, t => t.Name == "w");
+            Assert.Contains("dequantized once at load for Slice", note.Detail, StringComparison.Ordinal);
+            var dequantize = Assert.Single(compressed.Model.Graph.Node, n => n.OpType == "DequantizeLinear");
+            var slice = compressed.Model.Graph.Node.Single(n => n.OpType == "Slice");
+            Assert.True(compressed.Model.Graph.Node.IndexOf(dequantize) < compressed.Model.Graph.Node.IndexOf(slice));
+        }
+    }
+
+    [Fact]
+    public void Compress_CodesAWeightAddedToAnActivation_PerRow()
+    {
+        // A learned positional table [1, 64] would be per-tensor; this one has 4 rows, each with its own scale.
+        var g = new GraphProto { Name = "g" };
+        g.Input.Add(TestModels.FloatInput("x", 4, 64));
+        g.Output.Add(TestModels.FloatInput("y", 4, 64));
+        g.Initializer.Add(TestModels.Weights(new Random(5), "table", 4, 64));
+        g.Node.Add(TestModels.Node("Add", ["x", "table"], ["y"]));
+
+        var compressed = AssertRunsClose(TestModels.Model(g, 13), "q8cs", 0.999, [4, 64]);
+
+        var dequantize = Assert.Single(compressed.Model.Graph.Node, n => n.OpType == "DequantizeLinear");
+        var scale = compressed.Model.Graph.Initializer.Single(t => t.Name == dequantize.Input[1]);
+        Assert.Equal([4L], scale.Dims);
+        Assert.Equal(0, dequantize.Attribute.Single(a => a.Name == "axis").I);
+    }
+
+    [Fact]
+    public void Compress_KeepsAFloatResizeScalesTensorExact_AndCodesTheData()
+    {
+        // A float tensor read as Resize scales is shape data however large; the image it resizes is data.
+        var g = new GraphProto { Name = "g" };
+        g.Input.Add(TestModels.FloatInput("x", 1, 1, 16, 16));
+        g.Output.Add(TestModels.FloatInput("y", 1, 1, 32, 32));
+        g.Initializer.Add(TestModels.Weights(new Random(6), "image", 1, 1, 16, 16));
+        g.Node.Add(TestModels.Node("Add", ["x", "image"], ["sum"]));
+        g.Initializer.Add(TensorData.CreateFloat("resize_scales", [4, 64], Enumerable.Repeat(2f, 256).ToArray()));
+        g.Node.Add(TestModels.Node("Resize", ["sum", "", "resize_scales"], ["y"]));
+
+        var compressed = ModelCompressor.Compress(TestModels.Model(g, 13), Recipe.Parse("q4b32a"));
+
+        var kept = Assert.Single(compressed.Notes, n => n.Tensor == "resize_scales");
+        Assert.Equal(TensorAction.KeptExact, kept.Action);
+        Assert.Contains("input 2 of Resize, read as shape or index data", kept.Detail, StringComparison.Ordinal);
+        Assert.Equal(TensorData.ReadFloats(g.Initializer.Single(t => t.Name == "resize_scales")), TensorData.ReadFloats(compressed.Model.Graph.Initializer.Single(t => t.Name == "resize_scales")));
+        Assert.Contains(compressed.Notes, n => n.Tensor == "image" && n.Action == TensorAction.Compressed);
+        var pruned = ModelCompressor.Compress(TestModels.Model(g, 13), Recipe.Parse("sp50"));
+        Assert.Equal(TensorData.ReadFloats(g.Initializer.Single(t => t.Name == "resize_scales")), TensorData.ReadFloats(pruned.Model.Graph.Initializer.Single(t => t.Name == "resize_scales")));
+    }
+
+    [Fact]
+    public void Compress_SharesOneDequantization_ForAnOperandReadInBothIfBranches()
+    {
+        var g = Graph();
+        g.Initializer.Add(TestModels.Weights(new Random(7), "w", 128, 64));
+        g.Initializer.Add(TensorData.Create("cond", DataType.Bool, [], [1]));
+        g.Initializer.Add(TensorData.CreateInt64("starts", [1], [0]));
+        g.Initializer.Add(TensorData.CreateInt64("ends", [1], [64]));
+        var node = TestModels.Node("If", ["cond"], ["y"]);
+        foreach (var branch in new[] { "then_branch", "else_branch" })
+        {
+            var body = new GraphProto { Name = branch };
+            body.Node.Add(TestModels.Node("Slice", ["w", "starts", "ends"], [branch + "_rows"]));
+            body.Node.Add(TestModels.Node("MatMul", ["x", branch + "_rows"], [branch + "_y"]));
+            body.Output.Add(TestModels.FloatInput(branch + "_y", 1, 64));
+            node.Attribute.Add(new AttributeProto { Name = branch, Type = AttributeType.Graph, G = body });
+        }
+        g.Node.Add(node);
+
+        var compressed = AssertRunsClose(TestModels.Model(g, 13), "q8cs", 0.999);
+
+        Assert.Contains(compressed.Notes, n => n.Tensor == "w" && n.Action == TensorAction.Compressed);
+        Assert.Single(OnnxGraphs.All(compressed.Model).SelectMany(b => b.Node), n => n.OpType == "DequantizeLinear");
+        Assert.Equal("DequantizeLinear", compressed.Model.Graph.Node[0].OpType);
+    }
+
+    [Theory]
+    [InlineData("km4")]
+    [InlineData("q2b32a")]
+    public void Pack_CodesSubgraphInitializers_AtTheirBitWidth(string recipe)
+    {
+        // Each branch holds its own 'w' (the names collide, so they stay in their branches).
+        var g = Graph();
+        g.Initializer.Add(TensorData.Create("cond", DataType.Bool, [], [1]));
+        var node = TestModels.Node("If", ["cond"], ["y"]);
+        foreach (var (branch, seed) in new[] { ("then_branch", 8), ("else_branch", 9) })
+        {
+            var body = new GraphProto { Name = branch };
+            body.Initializer.Add(TestModels.Weights(new Random(seed), "w", 64, 64));
+            body.Node.Add(TestModels.Node("MatMul", ["x", "w"], [branch + "_y"]));
+            body.Output.Add(TestModels.FloatInput(branch + "_y", 1, 64));
+            node.Attribute.Add(new AttributeProto { Name = branch, Type = AttributeType.Graph, G = body });
+        }
+        g.Node.Add(node);
+        var model = TestModels.Model(g, 13);
+
+        var compressed = AssertRunsClose(model, recipe, 0.9);
+        var artifact = ArtifactWriter.Pack(compressed);
+
+        Assert.Equal(ArtifactTable.FormatVersion, BitConverter.ToUInt16(artifact, 4));
+        // 2 × 4096 weights at 4 bits (km4) or 2 bits (q2b32a) plus scales, not 2 × 16 KiB of floats.
+        Assert.True(artifact.Length < 12_000, $"{artifact.Length} bytes");
+        using var unpacked = new MemoryStream();
+        ArtifactReader.Unpack(new MemoryStream(artifact), unpacked);
+        Assert.Equal(compressed.Model.ToByteArray().Length, unpacked.Length);
+    }
+
+    [Fact]
+    public void MagnitudePruning_LeavesOperandsDense()
+    {
+        var g = new GraphProto { Name = "g" };
+        g.Input.Add(TestModels.FloatInput("x", 4, 64));
+        g.Output.Add(TestModels.FloatInput("y", 4, 64));
+        g.Initializer.Add(TestModels.Weights(new Random(5), "table", 4, 64));
+        g.Node.Add(TestModels.Node("Add", ["x", "table"], ["y"]));
+
+        var compressed = ModelCompressor.Compress(TestModels.Model(g, 13), Recipe.Parse("p50"));
+
+        Assert.DoesNotContain(compressed.Notes, n => n.Tensor == "table" && n.Action == TensorAction.Pruned);
+        Assert.DoesNotContain(TensorData.ReadFloats(compressed.Model.Graph.Initializer.Single(t => t.Name == "table")), v => v == 0);
     }
 
     [Fact]
