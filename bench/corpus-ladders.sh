@@ -3,7 +3,8 @@
 # generated inputs: per model the wall time and peak RSS of `fleetquant ladder`, then a markdown table of the 8/4/2-bit
 # and k-means rungs (wire ratio vs the FP32 ONNX, fidelity = worst output) and what each rung left exact, and why.
 # Needs: dotnet, jq. Env: FQ_ARTIFACTS (build tree, default /tmp/fq-bench), OUT (default /tmp/fq-bench/corpus),
-# SAMPLES (generated samples per ladder, default 16), MODELS (space-separated file names; default all nine).
+# SAMPLES (generated samples per ladder, default 16), MODELS (space-separated file names; default all nine),
+# REUSE=1 (print the tables from the JSON and timings a previous run left in OUT, without measuring again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export FQ_ARTIFACTS="${FQ_ARTIFACTS:-/tmp/fq-bench}"
@@ -47,20 +48,24 @@ echo "| model | FP32 ONNX | ladder wall s | peak RSS MB | metric | q8cs | q4b32a
 echo "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
 for model in $models; do
   json="$out/${model%.onnx}.json"
-  # shellcheck disable=SC2086
-  /usr/bin/time -f "%e %M" -o "$out/${model%.onnx}.time" "${cli[@]}" ladder --model "$corpus/$model" ${hints[$model]} \
-    --samples "$samples" --json "$json" > "$out/${model%.onnx}.txt" 2>&1
+  if [ "${REUSE:-0}" != 1 ] || [ ! -f "$json" ]; then
+    # shellcheck disable=SC2086
+    /usr/bin/time -f "%e %M" -o "$out/${model%.onnx}.time" "${cli[@]}" ladder --model "$corpus/$model" ${hints[$model]} \
+      --samples "$samples" --json "$json" > "$out/${model%.onnx}.txt" 2>&1
+  fi
   read -r wall rss < "$out/${model%.onnx}.time"
   fp32=$(jq .baseline.wireBytes "$json")
   cells=$(jq -r --argjson fp32 "$fp32" '[ "q8cs","q4b32a","q2b32a","ternary","km4","km3","km2" ] as $ids
-      | [ $ids[] as $id | (.recipes[] | select(.id == $id)
+      | [ $ids[] as $id | (first(.recipes[] | select(.id == $id))
           | if .error then "failed" else "\($fp32 / .wireBytes * 10 | round / 10)× / \(.accuracy * 1000 | round / 1000)" end) ] | join(" | ")' "$json")
   echo "| $model | $fp32 | $wall | $((rss / 1024)) | $(jq -r .metric "$json") | $cells |"
 done
 
 echo
-echo "Left exact (per model: the distinct reasons a weight-coding rung gave, with how many tensors):"
+echo "What each model's rungs left exact, and why (distinct reasons with how many weights), and which rungs changed nothing:"
 for model in $models; do
   json="$out/${model%.onnx}.json"
-  echo "- $model: $(jq -r '[.recipes[] | select(.id == "q4b32a") | (.leftExact // [])[] | sub("^[^:]*: "; "")] | group_by(.) | map("\(length)× \(.[0])") | join("; ") | if . == "" then "nothing" else . end' "$json")"
+  reasons=$(jq -r --arg q "'" '[.recipes[] | select(.leftExact) | .leftExact[] | sub("^.*?: "; "") | gsub($q + "[^" + $q + "]*" + $q; "…")
+      | gsub(" [A-Za-z]+ …"; " …")] | group_by(.) | map("\(length)× \(.[0])") | join("; ") | if . == "" then "no weight left exact" else . end' "$json")
+  echo "- $model: $reasons; unchanged: $(jq -r '[.recipes[] | select(.unchanged == true) | .id] | join(", ")' "$json")"
 done
