@@ -122,12 +122,20 @@ public sealed class ModelRunner(EvalSet samples) : IDisposable
     {
         public static (Workload? Workload, string? Problem) For(InferenceSession session, EvalSet samples, ModelInputHints? hints)
         {
-            var inputHints = InputHints.FromMessage(hints);
+            InputHints inputHints;
+            try
+            {
+                inputHints = InputHints.FromMessage(hints);
+            }
+            catch (ArgumentException ex)
+            {
+                return (null, $"the manifest's input hints are invalid: {ex.Message}");
+            }
             try
             {
                 return (new Workload(samples, ModelFeeds.Bind(session, samples.WithHints(inputHints))), null);
             }
-            catch (OnnxModelException)
+            catch (Exception ex) when (ex is OnnxModelException or ArgumentException)
             {
                 // The device's own samples are for another input layout: generate what this model takes.
             }
@@ -136,7 +144,7 @@ public sealed class ModelRunner(EvalSet samples) : IDisposable
                 var generated = GeneratedInputs.ForModel(session.InputMetadata, inputHints, GeneratedSamples, seed: 1).WithHints(inputHints);
                 return (new Workload(generated, ModelFeeds.Bind(session, generated)), null);
             }
-            catch (OnnxModelException ex)
+            catch (Exception ex) when (ex is OnnxModelException or ArgumentException)
             {
                 return (null, ex.Message);
             }
