@@ -47,6 +47,9 @@ public static class FleetQuantMetrics
     private static readonly Counter<long> MqttPayload = Meter.CreateCounter<long>("fleetquant.mqtt.payload", "By",
         "MQTT payload bytes the Gateway's bridge received (in) and published (out), by message kind.");
 
+    private static readonly Counter<long> Rejections = Meter.CreateCounter<long>("fleetquant.rejected", null,
+        "Device traffic and requests refused or dropped, by reason (auth, acl, malformed, too-large, rate-limited, out-of-range, unverified-success).");
+
     private static readonly UpDownCounter<long> CompressionJobs = Meter.CreateUpDownCounter<long>("fleetquant.compression.jobs", null,
         "Compression jobs waiting in the queue (state=queued) and running (state=running).");
 
@@ -125,6 +128,9 @@ public static class FleetQuantMetrics
         MqttMessages.Add(1, tags);
         MqttPayload.Add(payloadBytes, tags);
     }
+
+    /// <summary>One refusal: a message, request or value that was dropped instead of acted on.</summary>
+    public static void RecordRejection(RejectionReason reason) => Rejections.Add(1, new TagList { { "reason", RejectionReasons.Label(reason) } });
 
     /// <summary>A compression job entered the queue.</summary>
     public static void CompressionQueued(string job) => CompressionJobs.Add(1, new TagList { { "job", job }, { "state", "queued" } });
