@@ -109,6 +109,30 @@ public sealed class RolloutGrainTests(FleetClusterFixture fleet) : IClassFixture
     }
 
     [Fact]
+    public async Task HealthGate_CanarySendingOverflowingTelemetry_DoesNotFreezeTheRollout()
+    {
+        var ids = await ProvisionSuiteAsync("overflow", 6);
+        foreach (var id in ids[2..])
+        {
+            await fleet.Device(id).ReportTelemetry(new TelemetryReport([10, 10, 10, 10], 0, 1000, 0.9, null));
+        }
+        var rollout = await StartAsync("overflow", [WaveSpec.Devices(2), WaveSpec.PercentOf(100)],
+            health: new HealthGate(TimeSpan.Zero, MaxLatencyRegression: 0.2, MaxConfidenceDrop: 0.05));
+
+        await SucceedAsync(ids[..2]);
+        await WaitForAsync(rollout, v => v.Counts[DeviceRolloutStatus.Succeeded] == 2);
+        for (var i = 0; i < 5; i++)
+        {
+            await fleet.Device(ids[0]).ReportTelemetry(new TelemetryReport([10, 10], 0, long.MaxValue, 0.9, long.MaxValue));
+            await fleet.Device(ids[1]).ReportTelemetry(new TelemetryReport([1.7e308, 10], 0, 1000, double.NaN, 1_000_000));
+        }
+        var advanced = await rollout.Tick();
+
+        Assert.Null(advanced.Hold);
+        Assert.Equal(1, advanced.CurrentWave);
+    }
+
+    [Fact]
     public async Task HealthGate_HoldsTheWaveWhileCanaryLatencyRegresses()
     {
         var ids = await ProvisionSuiteAsync("canary", 6);

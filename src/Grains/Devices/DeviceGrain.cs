@@ -23,10 +23,15 @@ public sealed class DeviceGrain(
     ILogger<DeviceGrain> logger) : Grain, IDeviceGrain
 {
     private readonly DeviceOptions _options = options.Value;
+    private static readonly IReadOnlyDictionary<string, string> EmptyTags = new Dictionary<string, string>();
+
     private bool _telemetryDirty;
+    private bool _ownershipLogged;
     private DateTimeOffset _lastTelemetryWrite;
 
     private string DeviceId => this.GetPrimaryKeyString();
+
+    private const int MaxTags = 32;
 
     private DeviceGrainState S => state.State;
 
@@ -41,6 +46,7 @@ public sealed class DeviceGrain(
     public async Task<ProvisionResult> Provision(ProvisionRequest request)
     {
         CheckProfile(request.Profile);
+        CheckOperatorOwned(request.Profile);
         var secret = request.Secret ?? DeviceSecret.Generate();
         var (salt, hash) = DeviceSecret.Protect(secret);
         S.Profile = StoredForms.Of(request.Profile);
@@ -55,9 +61,26 @@ public sealed class DeviceGrain(
     public async Task<DesiredState?> Hello(DeviceHello hello)
     {
         RequireProvisioned();
-        CheckProfile(hello.Profile);
-        var indexChanged = S.Profile!.HardwareClass != hello.Profile.HardwareClass || !TagsEqual(S.Profile.Tags, hello.Profile.Tags);
-        S.Profile = StoredForms.Of(hello.Profile);
+        if (hello.Profile.DeviceId != DeviceId)
+        {
+            throw new ArgumentException($"profile is for device '{hello.Profile.DeviceId}' but was sent to '{DeviceId}'");
+        }
+        var stored = S.Profile!;
+        if (!_ownershipLogged && (stored.HardwareClass != hello.Profile.HardwareClass || !TagsEqual(stored.Tags, hello.Profile.Tags ?? EmptyTags)))
+        {
+            // Class and tags are the operator's (provisioning, the API): a hello cannot move the device into other rollouts.
+            _ownershipLogged = true;
+            logger.LogInformation("hello of {Device} claims another hardware class or tags; keeping the provisioned class '{Class}' and tags",
+                DeviceId, stored.HardwareClass);
+        }
+        (S.Profile, var dropped) = DeviceBounds.Merge(stored, hello.Profile);
+        CountOutOfRange(dropped, "hello");
+        var indexChanged = false;
+        if (hello.CurrentArtifactHash is { } claimed && !DeviceBounds.IsArtifactHash(claimed))
+        {
+            CountOutOfRange(1, "hello");
+            hello = hello with { CurrentArtifactHash = S.CurrentArtifactHash };
+        }
         S.LastSeen = clock.UtcNow;
         if (hello.CurrentArtifactHash != S.CurrentArtifactHash)
         {
@@ -79,19 +102,8 @@ public sealed class DeviceGrain(
     public async Task ReportTelemetry(TelemetryReport report)
     {
         RequireProvisioned();
-        if (report.LatenciesMs.Count > TelemetryReport.MaxLatencySamples)
-        {
-            throw new ArgumentException($"a telemetry report carries at most {TelemetryReport.MaxLatencySamples} latency samples, got {report.LatenciesMs.Count}");
-        }
-        if (report.Inferences is { } inferences && inferences < report.LatenciesMs.Count)
-        {
-            throw new ArgumentException($"a telemetry report of {inferences} inferences cannot carry {report.LatenciesMs.Count} latency samples");
-        }
-        if (report.Errors < 0 || report.MemoryBytes < 0 || report.LatenciesMs.Any(l => !double.IsFinite(l) || l < 0)
-            || report.MeanTop1Confidence is < 0 or > 1 || report.DownloadBitsPerSecond is < 0)
-        {
-            throw new ArgumentException("telemetry values must be finite and non-negative (confidence within 0..1)");
-        }
+        (report, var dropped) = DeviceBounds.Sanitize(report);
+        CountOutOfRange(dropped, "telemetry");
         var now = clock.UtcNow;
         S.LastSeen = now;
         TelemetryWindow.Add(S.Telemetry,
@@ -109,6 +121,11 @@ public sealed class DeviceGrain(
     public async Task ReportUpdate(UpdateProgress progress)
     {
         RequireProvisioned();
+        if (!DeviceBounds.IsByteCount(progress.BytesReceived))
+        {
+            CountOutOfRange(1, "update report");
+            progress = progress with { BytesReceived = 0 };
+        }
         if (S.Desired is not { } desired || progress.Release != desired.Release)
         {
             logger.LogDebug("device {Device} reported release {Release}, desired is {Desired}; ignored", DeviceId, progress.Release, S.Desired?.Release);
@@ -364,6 +381,37 @@ public sealed class DeviceGrain(
         {
             throw new ArgumentException($"profile of '{DeviceId}' needs a hardware class, positive cores, RAM, model memory budget and bandwidth");
         }
+    }
+
+    /// <summary>Class and tags select devices for rollouts and label metrics: bounded where the operator sets them.</summary>
+    private static void CheckOperatorOwned(DeviceProfileInfo profile)
+    {
+        LabelValue.Require(profile.HardwareClass, "hardware class");
+        if (profile.Tags.Count > MaxTags)
+        {
+            throw new ArgumentException($"a device carries at most {MaxTags} tags, got {profile.Tags.Count}");
+        }
+        foreach (var (key, value) in profile.Tags)
+        {
+            LabelValue.Require(key, "tag key");
+            if (value is null || value.Length > LabelValue.MaxLength)
+            {
+                throw new ArgumentException($"tag '{key}' needs a value of at most {LabelValue.MaxLength} characters");
+            }
+        }
+    }
+
+    private void CountOutOfRange(int dropped, string what)
+    {
+        if (dropped == 0)
+        {
+            return;
+        }
+        for (var i = 0; i < dropped; i++)
+        {
+            FleetQuantMetrics.RecordRejection(RejectionReason.OutOfRange);
+        }
+        logger.LogDebug("dropped {Count} out-of-range values from a {Message} of {Device}", dropped, what, DeviceId);
     }
 
     private static DevicePlan Unfit(string reason) => new(true, null, null, 0, 0, reason);

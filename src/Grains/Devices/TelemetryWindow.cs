@@ -21,38 +21,60 @@ public static class TelemetryWindow
         }
     }
 
+    /// <summary>
+    /// Aggregates the window. Entries are bounded on the way in (<see cref="DeviceBounds"/>), but a window saved before
+    /// the bounds may hold anything: the arithmetic is in doubles, skips non-finite values and clamps, so it cannot throw
+    /// or return a non-finite number.
+    /// </summary>
     public static TelemetryAggregates Aggregate(IReadOnlyList<TelemetryWindowEntry> window)
     {
         if (window.Count == 0)
         {
             return TelemetryAggregates.Empty;
         }
-        var latencies = window.SelectMany(e => e.LatenciesMs).Order().ToArray();
-        var confidenceWeight = 0L;
+        var latencies = window.SelectMany(e => e.LatenciesMs).Where(DeviceBounds.IsLatency).Order().ToArray();
+        var confidenceWeight = 0.0;
         var confidenceSum = 0.0;
+        var inferences = 0L;
+        var errors = 0L;
+        var bandwidthSum = 0.0;
+        var bandwidthCount = 0;
+        long? peakMemory = null;
         foreach (var e in window)
         {
-            if (e.MeanTop1Confidence is { } c)
+            var count = InferencesOf(e);
+            inferences += count; // ints summed into a long: cannot overflow
+            errors += Math.Max(0, e.Errors);
+            if (e.MeanTop1Confidence is { } c && DeviceBounds.IsConfidence(c))
             {
-                var weight = Math.Max(1, InferencesOf(e));
+                var weight = (double)Math.Max(1, count);
                 confidenceSum += c * weight;
                 confidenceWeight += weight;
             }
+            if (e.DownloadBitsPerSecond is { } b && DeviceBounds.IsBandwidth(b))
+            {
+                bandwidthSum += b;
+                bandwidthCount++;
+            }
+            if (DeviceBounds.IsMemory(e.MemoryBytes))
+            {
+                peakMemory = Math.Max(peakMemory ?? 0, e.MemoryBytes);
+            }
         }
-        var bandwidths = window.Where(e => e.DownloadBitsPerSecond is not null).Select(e => e.DownloadBitsPerSecond!.Value).ToArray();
+        var confidence = confidenceWeight == 0 ? (double?)null : Math.Clamp(confidenceSum / confidenceWeight, 0, 1);
         return new TelemetryAggregates(
             window.Count,
-            window.Sum(e => (long)InferencesOf(e)),
-            window.Sum(e => (long)e.Errors),
+            inferences,
+            errors,
             Percentile(latencies, 0.50),
             Percentile(latencies, 0.95),
-            window.Max(e => e.MemoryBytes),
-            confidenceWeight == 0 ? null : confidenceSum / confidenceWeight,
-            bandwidths.Length == 0 ? null : (long)bandwidths.Average());
+            peakMemory,
+            confidence,
+            bandwidthCount == 0 ? null : (long)Math.Min(bandwidthSum / bandwidthCount, DeviceBounds.MaxBandwidthBitsPerSecond));
     }
 
     /// <summary>A report's latencies may be a sample: its own count of inferences wins when it has one.</summary>
-    private static int InferencesOf(TelemetryWindowEntry entry) => entry.Inferences ?? entry.LatenciesMs.Length;
+    private static int InferencesOf(TelemetryWindowEntry entry) => Math.Max(0, entry.Inferences ?? entry.LatenciesMs.Length);
 
     /// <summary>Nearest-rank percentile of sorted values.</summary>
     private static double? Percentile(double[] sorted, double p)

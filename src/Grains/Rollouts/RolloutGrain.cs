@@ -425,13 +425,27 @@ public sealed class RolloutGrain(
 
     private async Task<HealthSample> SampleAsync(IReadOnlyList<string> deviceIds)
     {
-        var telemetry = await Task.WhenAll(deviceIds.Select(id => GrainFactory.GetGrain<IDeviceGrain>(id).GetTelemetry()));
+        var telemetry = await Task.WhenAll(deviceIds.Select(TelemetryOrEmptyAsync));
         var withData = telemetry.Where(t => t.Reports > 0).ToList();
         var latencies = withData.Where(t => t.LatencyP95Ms is not null).Select(t => t.LatencyP95Ms!.Value).ToList();
         var confidences = withData.Where(t => t.MeanTop1Confidence is not null).Select(t => t.MeanTop1Confidence!.Value).ToList();
         return new HealthSample(withData.Count,
             latencies.Count == 0 ? null : latencies.Average(),
             confidences.Count == 0 ? null : confidences.Average());
+    }
+
+    /// <summary>One device's telemetry; a device that cannot answer counts as one without data, so the gate judges the rest.</summary>
+    private async Task<TelemetryAggregates> TelemetryOrEmptyAsync(string deviceId)
+    {
+        try
+        {
+            return await GrainFactory.GetGrain<IDeviceGrain>(deviceId).GetTelemetry();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning("telemetry of {Device} for the health gate of {Rollout} failed: {Error}", deviceId, RolloutId, ex.Message);
+            return TelemetryAggregates.Empty;
+        }
     }
 
     /// <summary>After a restart, outcome reports that arrived after the last write are recovered from the devices.</summary>
