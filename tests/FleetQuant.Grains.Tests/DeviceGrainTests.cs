@@ -29,6 +29,46 @@ public sealed class DeviceGrainTests(FleetClusterFixture fleet) : IClassFixture<
     }
 
     [Fact]
+    public async Task Hello_CannotChangeHardwareClassOrTags_ButUpdatesTheMeasuredProfile()
+    {
+        var tags = new Dictionary<string, string> { ["site"] = "north" };
+        var device = await fleet.ProvisionAsync("owner-1", "pi-4", 50_000_000, tags);
+        var claimed = FleetClusterFixture.Profile("owner-1", new string('x', 200_000), 10_000_000,
+            new Dictionary<string, string> { ["site"] = "south", ["canary"] = "yes" });
+
+        await device.Hello(new DeviceHello(claimed, null));
+        await device.Hello(new DeviceHello(claimed with { HardwareClass = "jetson" }, null));
+        var profile = (await device.GetView()).Profile!;
+
+        Assert.Equal("pi-4", profile.HardwareClass);
+        Assert.Equal(tags, profile.Tags);
+        Assert.Equal(10_000_000, profile.BandwidthBitsPerSecond);
+    }
+
+    [Theory]
+    [InlineData("pi 4")]
+    [InlineData("pi-4{le=\"x\"}")]
+    [InlineData("")]
+    [InlineData("0123456789012345678901234567890123456789012345678901234567890123x")]
+    public async Task Provision_RefusesAHardwareClassThatCannotBeAMetricLabel(string hardwareClass)
+    {
+        var request = new ProvisionRequest(FleetClusterFixture.Profile("owner-bad", hardwareClass), null);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => fleet.Device("owner-bad").Provision(request));
+    }
+
+    [Fact]
+    public async Task Provision_RefusesA200KbClassAndUnboundedTags_AcceptsA64CharClass()
+    {
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            fleet.Device("owner-huge").Provision(new ProvisionRequest(FleetClusterFixture.Profile("owner-huge", new string('x', 200_000)), null)));
+        await Assert.ThrowsAsync<ArgumentException>(() => fleet.Device("owner-tag").Provision(new ProvisionRequest(
+            FleetClusterFixture.Profile("owner-tag", tags: new Dictionary<string, string> { ["k"] = new string('v', 65) }), null)));
+
+        await fleet.ProvisionAsync("owner-64", new string('c', 64));
+    }
+
+    [Fact]
     public async Task ReportTelemetry_AggregatesPercentilesConfidenceAndBandwidth()
     {
         var device = await fleet.ProvisionAsync("telemetry-1");
@@ -108,6 +148,7 @@ public sealed class DeviceGrainTests(FleetClusterFixture fleet) : IClassFixture<
         await device.ReportUpdate(new UpdateProgress(desired.Release - 1, UpdateStatus.Failed, 0, "old"));
         Assert.Equal(DeviceState.Updating, (await device.GetView()).State);
 
+        await fleet.DeliverAsync("update-1", desired);
         await device.ReportUpdate(new UpdateProgress(desired.Release, UpdateStatus.Succeeded, desired.ArtifactBytes, null));
         await device.ReportUpdate(new UpdateProgress(desired.Release, UpdateStatus.Failed, 0, "late duplicate"));
         var view = await device.GetView();
@@ -132,6 +173,7 @@ public sealed class DeviceGrainTests(FleetClusterFixture fleet) : IClassFixture<
         Assert.Equal(first, await device.GetDesiredState());
 
         // Once it is installed, the same assignment finds it already current.
+        await fleet.DeliverAsync("reassign-1", first);
         await device.ReportUpdate(new UpdateProgress(first.Release, UpdateStatus.Succeeded, first.ArtifactBytes, null));
         var installed = await device.Assign(assignment);
         Assert.True(installed.AlreadyCurrent);

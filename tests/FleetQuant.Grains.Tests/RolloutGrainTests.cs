@@ -133,6 +133,36 @@ public sealed class RolloutGrainTests(FleetClusterFixture fleet) : IClassFixture
     }
 
     [Fact]
+    public async Task ReportUpdate_SucceededWithoutFetchingTheRelease_IsFlaggedCountedAndNotARolloutSuccess()
+    {
+        using var rejections = new MetricCapture("fleetquant.rejected");
+        var ids = await ProvisionSuiteAsync("unverified", 4);
+        var rollout = await StartAsync("unverified", [WaveSpec.PercentOf(100)], success: 0.25, failure: 1.0);
+        var desired = await Task.WhenAll(ids.Select(id => fleet.Device(id).GetDesiredState()));
+
+        // 0: claims success, fetched nothing. 1: fetched half. 2: says hello with the new hash, fetched nothing. 3: fetched it all.
+        await fleet.Device(ids[0]).ReportUpdate(new UpdateProgress(desired[0]!.Release, UpdateStatus.Succeeded, desired[0]!.TransferBytes, null));
+        await fleet.Device(ids[1]).RecordChunkServed(desired[1]!.ArtifactHash, desired[1]!.ArtifactBytes / 2);
+        await fleet.Device(ids[1]).ReportUpdate(new UpdateProgress(desired[1]!.Release, UpdateStatus.Succeeded, desired[1]!.TransferBytes, null));
+        await fleet.Device(ids[2]).Hello(new DeviceHello(FleetClusterFixture.Profile(ids[2], tags: new Dictionary<string, string> { ["suite"] = "unverified" }),
+            desired[2]!.ArtifactHash));
+        await SucceedAsync(ids[3..]);
+        var view = await WaitForAsync(rollout, v => v.Counts[DeviceRolloutStatus.Failed] == 3 && v.Counts[DeviceRolloutStatus.Succeeded] == 1);
+
+        Assert.Equal(1, view.Counts[DeviceRolloutStatus.Succeeded]);
+        foreach (var id in ids[..3])
+        {
+            var device = await fleet.Device(id).GetView();
+            Assert.Equal(DeviceState.Failed, device.State);
+            var entry = Assert.Single(device.History);
+            Assert.False(entry.Succeeded);
+            Assert.StartsWith("unverified success", entry.Error);
+        }
+        Assert.True((await fleet.Device(ids[3]).GetView()).History.Single().Succeeded);
+        Assert.True(rejections.Where("reason", "unverified-success").Sum() >= 3);
+    }
+
+    [Fact]
     public async Task HealthGate_HoldsTheWaveWhileCanaryLatencyRegresses()
     {
         var ids = await ProvisionSuiteAsync("canary", 6);
@@ -259,6 +289,7 @@ public sealed class RolloutGrainTests(FleetClusterFixture fleet) : IClassFixture
             var desired = await fleet.Device(id).GetDesiredState();
             if (desired is not null)
             {
+                await fleet.DeliverAsync(id, desired);
                 await fleet.Device(id).ReportUpdate(new UpdateProgress(desired.Release, UpdateStatus.Succeeded, desired.TransferBytes, null));
             }
         }

@@ -113,6 +113,7 @@ public sealed class RolloutUnreachableDeviceTests(UnreachableDevicesFixture flee
         foreach (var id in ids)
         {
             var desired = (await fleet.Device(id).GetDesiredState())!;
+            await fleet.DeliverAsync(id, desired);
             await fleet.Device(id).ReportUpdate(new UpdateProgress(desired.Release, UpdateStatus.Succeeded, desired.TransferBytes, null));
         }
     }

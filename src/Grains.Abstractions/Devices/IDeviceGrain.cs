@@ -33,6 +33,13 @@ public interface IDeviceGrain : IGrainWithStringKey
     [Alias("ReportConnection")]
     Task ReportConnection(bool online);
 
+    /// <summary>
+    /// The Gateway served <paramref name="bytes"/> of <paramref name="objectSha256"/> (the desired artifact or its delta)
+    /// to this device: the evidence a later success report is checked against.
+    /// </summary>
+    [Alias("RecordChunkServed")]
+    Task RecordChunkServed(string objectSha256, long bytes);
+
     [Alias("GetDesiredState")]
     Task<DesiredState?> GetDesiredState();
 

@@ -33,6 +33,9 @@ public sealed class DeviceGrain(
 
     private const int MaxTags = 32;
 
+    /// <summary>Transfer objects whose served bytes are remembered (the desired artifact, its delta, and a few before).</summary>
+    private const int ServedObjectsKept = 4;
+
     private DeviceGrainState S => state.State;
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -147,6 +150,28 @@ public sealed class DeviceGrain(
                 S.LastSeen = clock.UtcNow;
                 break;
         }
+    }
+
+    public Task RecordChunkServed(string objectSha256, long bytes)
+    {
+        if (S.Desired is not { } desired || bytes <= 0 || (objectSha256 != desired.ArtifactHash && objectSha256 != desired.Delta?.DeltaHash))
+        {
+            return Task.CompletedTask;
+        }
+        var index = S.Served.FindIndex(o => o.ObjectHash == objectSha256);
+        var served = index < 0 ? 0 : S.Served[index].Bytes;
+        if (index >= 0)
+        {
+            S.Served.RemoveAt(index);
+        }
+        S.Served.Add(new ServedObject(objectSha256, served + Math.Min(bytes, DeviceBounds.MaxStorageBytes - served)));
+        if (S.Served.Count > ServedObjectsKept)
+        {
+            S.Served.RemoveAt(0);
+        }
+        // Buffered like telemetry (written with the next save or on deactivation): a grain write per chunk would cost more than the chunk.
+        _telemetryDirty = true;
+        return Task.CompletedTask;
     }
 
     public async Task ReportConnection(bool online)
@@ -307,6 +332,14 @@ public sealed class DeviceGrain(
 
     private async Task CompleteAsync(DesiredState desired, bool succeeded, string? error)
     {
+        if (succeeded && UnverifiedSuccess(desired) is { } unverified)
+        {
+            // Claimed without the bytes: flagged in the history and counted as failed, never as a rollout success.
+            FleetQuantMetrics.RecordRejection(RejectionReason.UnverifiedSuccess);
+            logger.LogWarning("device {Device} reported success for release {Release} unverified: {Reason}", DeviceId, desired.Release, unverified);
+            succeeded = false;
+            error = unverified;
+        }
         var now = clock.UtcNow;
         S.LastSeen = now;
         S.History.Add(new UpdateHistoryEntry(desired.Release, desired.ModelId, desired.Version, desired.RecipeId, desired.RolloutId, succeeded, error, now));
@@ -335,6 +368,30 @@ public sealed class DeviceGrain(
         FleetQuantMetrics.RecordUpdate(new UpdateLabels(desired.ModelId, desired.RecipeId, desired.Delta is not null), succeeded,
             desired.TransferBytes, baseline, now - desired.IssuedAt);
     }
+
+    /// <summary>
+    /// Null when a success for <paramref name="desired"/> is backed by evidence: the device already ran that artifact when
+    /// it was issued (the grain, not a later claim, holds it as up to date), or the Gateway served it at least the bytes of
+    /// the artifact or of its delta. Else why the claim is not believed.
+    /// </summary>
+    private string? UnverifiedSuccess(DesiredState desired)
+    {
+        if (S.State == DeviceState.UpToDate && S.CurrentArtifactHash == desired.ArtifactHash)
+        {
+            return null;
+        }
+        var artifact = ServedBytes(desired.ArtifactHash);
+        var delta = desired.Delta is { } d ? ServedBytes(d.DeltaHash) : 0;
+        if (artifact >= desired.ArtifactBytes || (desired.Delta is { } transfer && delta >= transfer.DeltaBytes))
+        {
+            return null;
+        }
+        var fetched = desired.Delta is { } dt ? $"{artifact} of {desired.ArtifactBytes} artifact bytes and {delta} of {dt.DeltaBytes} delta bytes"
+            : $"{artifact} of {desired.ArtifactBytes} artifact bytes";
+        return $"unverified success: the device reported release {desired.Release} installed but was served only {fetched}";
+    }
+
+    private long ServedBytes(string objectHash) => S.Served.FirstOrDefault(o => o.ObjectHash == objectHash)?.Bytes ?? 0;
 
     /// <summary>What the same update would have cost as a plain FP32 download: the version's uncompressed model size.</summary>
     private async Task<long> FullDownloadBytesAsync(DesiredState desired)

@@ -53,7 +53,17 @@ public sealed class DeviceGrainState
     /// <summary>Online or offline since when; null until the device's first status message.</summary>
     [Id(13)]
     public DeviceConnection? Connection { get; set; }
+
+    /// <summary>Bytes the Gateway served of the latest few transfer objects (artifacts, deltas): what success is checked against.</summary>
+    [Id(14)]
+    public List<ServedObject> Served { get; set; } = [];
 }
+
+/// <summary>How many bytes of one transfer object (by SHA-256) the Gateway served this device, repeats included.</summary>
+[GenerateSerializer, Immutable, Alias("fq.ServedObject")]
+public sealed record ServedObject(
+    [property: Id(0)] string ObjectHash,
+    [property: Id(1)] long Bytes);
 
 /// <summary>A model a device runs (or ran): enough to send it back there.</summary>
 [GenerateSerializer, Immutable, Alias("fq.InstalledModel")]

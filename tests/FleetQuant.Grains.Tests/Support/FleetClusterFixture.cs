@@ -83,6 +83,13 @@ public class FleetClusterFixture : IAsyncLifetime
 
     public IDeviceGrain Device(string id) => Client.GetGrain<IDeviceGrain>(id);
 
+    /// <summary>
+    /// Plays the Gateway's chunk server for <paramref name="desired"/>: records the transfer object (the delta when there is
+    /// one) as served in full, as the bridge does chunk by chunk, so a success report that follows is verified.
+    /// </summary>
+    public Task DeliverAsync(string deviceId, DesiredState desired) =>
+        Device(deviceId).RecordChunkServed(desired.Delta?.DeltaHash ?? desired.ArtifactHash, desired.TransferBytes);
+
     /// <summary>Lets a derived fixture add to the silo (rollout options, call filters); runs after the defaults.</summary>
     protected virtual void ConfigureSilo(ISiloBuilder silo)
     {
