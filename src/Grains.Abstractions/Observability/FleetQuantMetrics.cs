@@ -13,6 +13,9 @@ public static class FleetQuantMetrics
 {
     public const string MeterName = "FleetQuant";
 
+    /// <summary>The longest inference latency recorded (one hour); device grains drop longer ones before they get here.</summary>
+    public const double MaxLatencyMs = 3_600_000;
+
     public static readonly Meter Meter = new(MeterName);
 
     private static readonly double[] UpdateSecondsBuckets = [0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
@@ -109,9 +112,13 @@ public static class FleetQuantMetrics
         TelemetryReports.Add(1, tags);
         foreach (var latency in latenciesMs)
         {
-            InferenceLatency.Record(latency / 1000.0, tags);
+            // Device grains bound latencies before this; a non-finite one would still turn the histogram's sum into +Inf for good.
+            if (latency is > 0 and <= MaxLatencyMs)
+            {
+                InferenceLatency.Record(latency / 1000.0, tags);
+            }
         }
-        if (meanConfidence is { } confidence)
+        if (meanConfidence is { } confidence && confidence is >= 0 and <= 1)
         {
             InferenceConfidence.Record(confidence, tags);
         }

@@ -10,7 +10,7 @@ namespace FleetQuant.Grains.Devices;
 /// </summary>
 public static class DeviceBounds
 {
-    public const double MaxLatencyMs = 3_600_000; // one hour
+    public const double MaxLatencyMs = FleetQuantMetrics.MaxLatencyMs; // one hour
     public const long MaxMemoryBytes = 1L << 40; // 1 TiB
     public const long MaxBandwidthBitsPerSecond = 100_000_000_000; // 100 Gbit/s
     public const int MaxCountPerReport = 1_000_000_000;
