@@ -1,3 +1,4 @@
+using FleetQuant.Grains.Observability;
 using FleetQuant.Grains.Artifacts;
 using FleetQuant.Grains.Compression;
 using FleetQuant.Grains.Hosting;
@@ -34,6 +35,8 @@ public sealed class ModelGrain(
 
     public async Task<ModelVersionView> AddVersion(ModelVersionUpload upload)
     {
+        // The model id labels fleet metrics: bounded here, where the operator names it.
+        LabelValue.Require(this.GetPrimaryKeyString(), "model id");
         if (string.IsNullOrWhiteSpace(upload.Version) || upload.Version.Length > MaxVersionLength)
         {
             throw new ArgumentException($"model version must be 1..{MaxVersionLength} characters");
