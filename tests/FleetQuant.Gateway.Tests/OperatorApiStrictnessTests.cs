@@ -40,4 +40,25 @@ public sealed class OperatorApiStrictnessTests(AllInOneHost host) : IClassFixtur
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("unknown field 'size'", await response.Content.ReadAsStringAsync());
     }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    [InlineData(".hidden")]
+    [InlineData("a/b")]
+    [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    public async Task Provision_IdOutsideTheGrammar_Returns400(string deviceId)
+    {
+        var response = await host.Http.PostAsJsonAsync("/api/devices", new { deviceId });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("not starting with '.'", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Provision_IdOfExactly64Characters_IsAccepted()
+    {
+        var response = await host.Http.PostAsJsonAsync("/api/devices", new { deviceId = new string('b', 64) });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
 }

@@ -30,7 +30,7 @@ public static class DeviceEndpoints
         var body = await JsonBody.ReadAsync<ProvisionDeviceRequest>(request, cancellationToken);
         if (!DeviceTopics.IsValidDeviceId(body.DeviceId))
         {
-            throw ApiRequestException.BadRequest($"device id must be 1–{DeviceTopics.MaxDeviceIdLength} characters of A-Z a-z 0-9 . _ -");
+            throw ApiRequestException.BadRequest($"device id must be {DeviceTopics.DeviceIdGrammar}");
         }
         if (body.DeviceId == account.User)
         {
@@ -85,7 +85,7 @@ public static class DeviceEndpoints
     {
         if (!DeviceTopics.IsValidDeviceId(deviceId))
         {
-            throw ApiRequestException.BadRequest("invalid device id");
+            throw ApiRequestException.BadRequest($"device id must be {DeviceTopics.DeviceIdGrammar}");
         }
         var view = await grains.GetGrain<IDeviceGrain>(deviceId).GetView();
         return view.Profile is null ? throw ApiRequestException.NotFound($"device '{deviceId}' is not provisioned") : view;
