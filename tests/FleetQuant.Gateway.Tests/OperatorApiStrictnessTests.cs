@@ -1,13 +1,22 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FleetQuant.Gateway.Api;
+using FleetQuant.Gateway.Broker;
+using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
+using FleetQuant.Grains.Devices;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FleetQuant.Gateway.Tests;
 
 /// <summary>The operator API refuses what it would otherwise misread: one careless request must not hurt the fleet.</summary>
 public sealed class OperatorApiStrictnessTests(AllInOneHost host) : IClassFixture<AllInOneHost>
 {
+    private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
     [Fact]
@@ -61,4 +70,51 @@ public sealed class OperatorApiStrictnessTests(AllInOneHost host) : IClassFixtur
         var response = await host.Http.PostAsJsonAsync("/api/devices", new { deviceId = new string('b', 64) });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
+
+    [Fact]
+    public async Task Provision_ExistingDevice_Returns409AndKeepsSecretAndClass()
+    {
+        var first = await GatewayTestData.ProvisionAsync(host.Http, "strict-dup-1", hardwareClass: "pi4");
+
+        var again = await host.Http.PostAsJsonAsync("/api/devices", new { deviceId = "strict-dup-1", hardwareClass = "nuc" });
+
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Contains("already provisioned", await again.Content.ReadAsStringAsync());
+        Assert.True(await Device("strict-dup-1").VerifyCredentials(first.Secret));
+        var view = (await host.Http.GetFromJsonAsync<DeviceView>("/api/devices/strict-dup-1", ApiJson))!;
+        Assert.Equal("pi4", view.Profile!.HardwareClass);
+    }
+
+    [Fact]
+    public async Task RotateSecret_ReturnsNewSecretOnce_AndOldSecretIsRefusedAtOnce()
+    {
+        var first = await GatewayTestData.ProvisionAsync(host.Http, "strict-rotate-1");
+        var credentials = host.Services.GetRequiredService<DeviceCredentialCheck>();
+        Assert.True(await credentials.IsValidAsync("strict-rotate-1", first.Secret)); // now remembered by the Gateway
+
+        var response = await host.Http.PostAsync("/api/devices/strict-rotate-1/secret", null);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var rotated = (await response.Content.ReadFromJsonAsync<ProvisionDeviceResponse>())!;
+        Assert.Equal("strict-rotate-1", rotated.DeviceId);
+        Assert.NotEqual(first.Secret, rotated.Secret);
+        Assert.Contains("BEGIN PUBLIC KEY", rotated.ServerPublicKeyPem);
+        Assert.False(await Device("strict-rotate-1").VerifyCredentials(first.Secret));
+        Assert.True(await Device("strict-rotate-1").VerifyCredentials(rotated.Secret));
+        Assert.False(await credentials.IsValidAsync("strict-rotate-1", first.Secret));
+        Assert.True(await credentials.IsValidAsync("strict-rotate-1", rotated.Secret));
+        var mosquitto = (await host.Http.GetFromJsonAsync<MosquittoConfig>("/api/broker/mosquitto"))!;
+        var hash = mosquitto.PasswordFile.Split('\n').Single(l => l.StartsWith("strict-rotate-1:", StringComparison.Ordinal))["strict-rotate-1:".Length..];
+        Assert.True(MosquittoPasswordHash.Verify(rotated.Secret, hash));
+        Assert.False(MosquittoPasswordHash.Verify(first.Secret, hash));
+    }
+
+    [Fact]
+    public async Task RotateSecret_UnknownDevice_Returns404()
+    {
+        var response = await host.Http.PostAsync("/api/devices/strict-never/secret", null);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    private IDeviceGrain Device(string id) => host.Services.GetRequiredService<IGrainFactory>().GetGrain<IDeviceGrain>(id);
 }

@@ -41,12 +41,26 @@ public sealed class DeviceGrain(
     public async Task<ProvisionResult> Provision(ProvisionRequest request)
     {
         CheckProfile(request.Profile);
+        if (S.Profile is not null)
+        {
+            // Provisioning again would silently replace the secret and overwrite the profile of a live device.
+            throw new DeviceAlreadyProvisionedException(DeviceId);
+        }
         var secret = request.Secret ?? DeviceSecret.Generate();
         var (salt, hash) = DeviceSecret.Protect(secret);
         S.Profile = StoredForms.Of(request.Profile);
         S.SecretSalt = salt;
         S.SecretHash = hash;
         await SaveAsync(indexChanged: true);
+        return new ProvisionResult(DeviceId, secret);
+    }
+
+    public async Task<ProvisionResult> RotateSecret()
+    {
+        RequireProvisioned();
+        var secret = DeviceSecret.Generate();
+        (S.SecretSalt, S.SecretHash) = DeviceSecret.Protect(secret);
+        await SaveAsync(indexChanged: false);
         return new ProvisionResult(DeviceId, secret);
     }
 
