@@ -7,7 +7,9 @@ using FleetQuant.Gateway.Api;
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
+using FleetQuant.Compression.Data;
 using FleetQuant.Grains.Devices;
+using FleetQuant.Grains.Models;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FleetQuant.Gateway.Tests;
@@ -114,6 +116,41 @@ public sealed class OperatorApiStrictnessTests(AllInOneHost host) : IClassFixtur
     {
         var response = await host.Http.PostAsync("/api/devices/strict-never/secret", null);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Ladder_OfAVersionThatDoesNotExist_Returns404()
+    {
+        var response = await host.Http.GetAsync("/api/models/strict-no-model/versions/7/ladder");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("has no version '7'", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Ladder_OfAVersionStillAnalysing_Returns409_AndAnUnknownSiblingVersion404()
+    {
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(SampleData.ModelPath("fashion-mlp-v1.onnx"))), "model", "m.onnx" } };
+        (await host.Http.PostAsync("/api/models/strict-analysing/versions", form)).EnsureSuccessStatusCode();
+
+        var ladder = await host.Http.GetAsync("/api/models/strict-analysing/versions/1/ladder");
+        var missing = await host.Http.GetAsync("/api/models/strict-analysing/versions/2/ladder");
+
+        // The ladder may already be measured on a fast machine; then the version is Ready (for good) and 200 is right.
+        var model = (await host.Http.GetFromJsonAsync<ModelView>("/api/models/strict-analysing", ApiJson))!;
+        Assert.True(ladder.StatusCode == HttpStatusCode.Conflict || (ladder.StatusCode == HttpStatusCode.OK && model.Versions.Single().Status == ModelStatus.Ready),
+            $"ladder of an existing version: {ladder.StatusCode}");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task CreateRollout_OfAnUnknownModelVersion_Returns404AndLeavesNoRollout()
+    {
+        var response = await host.Http.PostAsync("/api/rollouts", Json("""{"rolloutId":"strict-ghost","modelId":"strict-ghost-model","version":"3"}"""));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("has no version '3'", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await host.Http.GetAsync("/api/rollouts/strict-ghost")).StatusCode);
     }
 
     private IDeviceGrain Device(string id) => host.Services.GetRequiredService<IGrainFactory>().GetGrain<IDeviceGrain>(id);

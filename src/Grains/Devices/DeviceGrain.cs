@@ -340,7 +340,7 @@ public sealed class DeviceGrain(
         {
             return (await GrainFactory.GetGrain<IModelGrain>(desired.ModelId).GetLadder(desired.Version)).Baseline.WireBytes;
         }
-        catch (ModelNotReadyException)
+        catch (Exception ex) when (ex is ModelNotReadyException or ModelVersionNotFoundException)
         {
             // Without a ladder there is no measured baseline: count the artifact itself, so no saving is claimed.
             return desired.ArtifactBytes;
