@@ -154,4 +154,32 @@ public sealed class OperatorApiStrictnessTests(AllInOneHost host) : IClassFixtur
     }
 
     private IDeviceGrain Device(string id) => host.Services.GetRequiredService<IGrainFactory>().GetGrain<IDeviceGrain>(id);
+
+    [Theory]
+    [InlineData("3")]
+    [InlineData("\"3\"")]
+    public async Task CreateRollout_VersionAsNumberOrNumericString_IsReadAsThatVersion(string version)
+    {
+        var response = await host.Http.PostAsync("/api/rollouts", Json($$"""{"modelId":"strict-numbered","version":{{version}}}"""));
+
+        // The version is read (so the model grain is asked for "3", which was never uploaded), not refused as malformed.
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("has no version '3'", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("true")]
+    [InlineData("3.5")]
+    [InlineData("0")]
+    [InlineData("-2")]
+    [InlineData("\"v3\"")]
+    [InlineData("[3]")]
+    [InlineData("null")]
+    public async Task CreateRollout_VersionOfAnotherType_Returns400(string version)
+    {
+        var response = await host.Http.PostAsync("/api/rollouts", Json($$"""{"modelId":"strict-numbered","version":{{version}}}"""));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("version must be a positive integer", await response.Content.ReadAsStringAsync());
+    }
 }
