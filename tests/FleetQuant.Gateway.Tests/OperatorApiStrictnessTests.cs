@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using FleetQuant.Gateway.Api;
 using FleetQuant.Gateway.Broker;
+using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Compression.Data;
@@ -181,5 +182,24 @@ public sealed class OperatorApiStrictnessTests(AllInOneHost host) : IClassFixtur
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("version must be a positive integer", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Root_IsAPublicIndexOfTheServiceWithoutFleetData()
+    {
+        await GatewayTestData.ProvisionAsync(host.Http, "strict-index-dev");
+
+        var response = await host.Anonymous.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var index = (await response.Content.ReadFromJsonAsync<ServiceIndex>())!;
+        Assert.Equal("/api", index.Api);
+        Assert.Equal("/openapi/v1.json", index.OpenApi);
+        Assert.Equal("/metrics", index.Metrics);
+        Assert.Equal("/health", index.Health);
+        Assert.Equal("/alive", index.Alive);
+        Assert.DoesNotContain("strict-index-dev", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await host.Anonymous.GetAsync(index.OpenApi)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await host.Anonymous.GetAsync(index.Metrics)).StatusCode);
     }
 }

@@ -73,6 +73,7 @@ public static class GatewayHostingExtensions
         });
         app.MapOpenApi();
         app.MapFleetQuantMetrics();
+        app.MapServiceIndex();
         var api = app.MapGroup("/api").AddEndpointFilter<OperatorTokenFilter>();
         api.MapDeviceEndpoints();
         api.MapModelEndpoints();
