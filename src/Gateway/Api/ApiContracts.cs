@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using FleetQuant.Grains.Fleet;
 using FleetQuant.Grains.Planning;
 using FleetQuant.Grains.Rollouts;
@@ -31,6 +32,8 @@ public sealed record CreateRolloutRequest
 
     public required string ModelId { get; init; }
 
+    /// <summary>The model version: a positive integer, sent as a number or a numeric string.</summary>
+    [JsonConverter(typeof(PositiveIntegerTextConverter))]
     public required string Version { get; init; }
 
     public Dictionary<string, string> Tags { get; init; } = [];

@@ -15,6 +15,8 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
             ApiRequestException api => (api.StatusCode, api.Title),
             ArgumentException or InvalidDataException => (StatusCodes.Status400BadRequest, "invalid request"),
             DeviceNotProvisionedException => (StatusCodes.Status404NotFound, "unknown device"),
+            DeviceAlreadyProvisionedException => (StatusCodes.Status409Conflict, "device exists"),
+            ModelVersionNotFoundException => (StatusCodes.Status404NotFound, "unknown model version"),
             ModelNotReadyException => (StatusCodes.Status409Conflict, "model not ready"),
             // Grains refuse state-machine moves that do not apply now (rollout exists, not created, already finished).
             InvalidOperationException => (StatusCodes.Status409Conflict, "conflict"),

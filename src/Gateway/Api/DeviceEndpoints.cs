@@ -19,6 +19,8 @@ public static class DeviceEndpoints
     public static RouteGroupBuilder MapDeviceEndpoints(this RouteGroupBuilder api)
     {
         api.MapPost("/devices", ProvisionAsync).WithSummary("Provision a device: returns its secret (shown once), the broker address and the server public key.");
+        api.MapPost("/devices/{deviceId}/secret", RotateSecretAsync)
+            .WithSummary("Rotate a device's secret: returns the new one (shown once); the old secret is refused from now on.");
         api.MapGet("/devices", ListAsync).WithSummary("List devices: tag=k=v (repeatable), class, state, recipe, after, take.");
         api.MapGet("/devices/{deviceId}", ShowAsync).WithSummary("One device: profile, state, plan, desired state, telemetry, history.");
         return api;
@@ -30,7 +32,7 @@ public static class DeviceEndpoints
         var body = await JsonBody.ReadAsync<ProvisionDeviceRequest>(request, cancellationToken);
         if (!DeviceTopics.IsValidDeviceId(body.DeviceId))
         {
-            throw ApiRequestException.BadRequest($"device id must be 1–{DeviceTopics.MaxDeviceIdLength} characters of A-Z a-z 0-9 . _ -");
+            throw ApiRequestException.BadRequest($"device id must be {DeviceTopics.DeviceIdGrammar}");
         }
         if (body.DeviceId == account.User)
         {
@@ -40,9 +42,26 @@ public static class DeviceEndpoints
         var profile = new DeviceProfileInfo(body.DeviceId, body.HardwareClass ?? "unknown", "unknown", 1, [], 1, 1, 0, 1, null, "", "",
             body.Tags ?? new Dictionary<string, string>());
         var result = await grains.GetGrain<IDeviceGrain>(body.DeviceId).Provision(new ProvisionRequest(profile, null));
-        await grains.GetGrain<IBrokerCredentialGrain>(body.DeviceId).Set(MosquittoPasswordHash.Create(result.Secret));
+        return await CredentialsAsync(result, grains, broker, options.Value);
+    }
+
+    private static async Task<ProvisionDeviceResponse> RotateSecretAsync(string deviceId, IGrainFactory grains, BrokerEndpoint broker,
+        DeviceCredentialCheck credentials, IOptions<GatewayOptions> options)
+    {
+        if (!DeviceTopics.IsValidDeviceId(deviceId))
+        {
+            throw ApiRequestException.BadRequest($"device id must be {DeviceTopics.DeviceIdGrammar}");
+        }
+        var result = await grains.GetGrain<IDeviceGrain>(deviceId).RotateSecret();
+        // This Gateway stops trusting the old secret at once; others within FleetQuant:Mqtt:CredentialCacheTime.
+        credentials.Forget(deviceId);
+        return await CredentialsAsync(result, grains, broker, options.Value);
+    }
+
+    private static async Task<ProvisionDeviceResponse> CredentialsAsync(ProvisionResult result, IGrainFactory grains, BrokerEndpoint broker, GatewayOptions settings)
+    {
+        await grains.GetGrain<IBrokerCredentialGrain>(result.DeviceId).Set(MosquittoPasswordHash.Create(result.Secret));
         var publicKey = await grains.GetGrain<IManifestGrain>(0).GetPublicKeyPem();
-        var settings = options.Value;
         return new ProvisionDeviceResponse(result.DeviceId, result.Secret, settings.PublicMqttHost ?? broker.Host, settings.PublicMqttPort ?? broker.Port, publicKey);
     }
 
@@ -85,7 +104,7 @@ public static class DeviceEndpoints
     {
         if (!DeviceTopics.IsValidDeviceId(deviceId))
         {
-            throw ApiRequestException.BadRequest("invalid device id");
+            throw ApiRequestException.BadRequest($"device id must be {DeviceTopics.DeviceIdGrammar}");
         }
         var view = await grains.GetGrain<IDeviceGrain>(deviceId).GetView();
         return view.Profile is null ? throw ApiRequestException.NotFound($"device '{deviceId}' is not provisioned") : view;

@@ -147,7 +147,7 @@ public static class ModelEndpoints
     {
         if (!FleetQuant.Protocol.Topics.DeviceTopics.IsValidDeviceId(id) || id.Length > MaxIdLength)
         {
-            throw ApiRequestException.BadRequest("ids must be 1–64 characters of A-Z a-z 0-9 . _ -");
+            throw ApiRequestException.BadRequest($"ids must be {FleetQuant.Protocol.Topics.DeviceTopics.DeviceIdGrammar}");
         }
     }
 }

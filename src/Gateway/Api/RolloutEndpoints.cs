@@ -39,7 +39,7 @@ public static class RolloutEndpoints
     }
 
     private static IRolloutGrain Rollout(IGrainFactory grains, string id) =>
-        DeviceTopics.IsValidDeviceId(id) ? grains.GetGrain<IRolloutGrain>(id) : throw ApiRequestException.BadRequest("rollout ids must be 1–64 characters of A-Z a-z 0-9 . _ -");
+        DeviceTopics.IsValidDeviceId(id) ? grains.GetGrain<IRolloutGrain>(id) : throw ApiRequestException.BadRequest($"rollout ids must be {DeviceTopics.DeviceIdGrammar}");
 
     /// <summary>The rollout grain, or 404 when no rollout was created under that id (grains exist for any id).</summary>
     private static async Task<IRolloutGrain> ExistingAsync(IGrainFactory grains, string id)

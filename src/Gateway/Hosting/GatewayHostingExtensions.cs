@@ -50,6 +50,9 @@ public static class GatewayHostingExtensions
         {
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
             json.SerializerOptions.MaxDepth = 32;
+            // A field the contract does not have is a mistake to report, never a default to apply silently
+            // (a rollout "selector" ignored would target the whole fleet).
+            json.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         });
         builder.AddFleetQuantMetrics();
         return builder;
@@ -70,6 +73,7 @@ public static class GatewayHostingExtensions
         });
         app.MapOpenApi();
         app.MapFleetQuantMetrics();
+        app.MapServiceIndex();
         var api = app.MapGroup("/api").AddEndpointFilter<OperatorTokenFilter>();
         api.MapDeviceEndpoints();
         api.MapModelEndpoints();

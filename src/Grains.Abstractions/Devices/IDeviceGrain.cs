@@ -9,8 +9,16 @@ namespace FleetQuant.Grains.Devices;
 [Alias("fq.IDeviceGrain")]
 public interface IDeviceGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// Registers a new device; throws <see cref="DeviceAlreadyProvisionedException"/> when this id is already provisioned
+    /// (its secret changes only through <see cref="RotateSecret"/>).
+    /// </summary>
     [Alias("Provision")]
     Task<ProvisionResult> Provision(ProvisionRequest request);
+
+    /// <summary>Replaces the device's secret with a new random one, returned once; the old secret is refused from now on.</summary>
+    [Alias("RotateSecret")]
+    Task<ProvisionResult> RotateSecret();
 
     /// <summary>Constant-time check of a presented secret against the stored salted hash.</summary>
     [Alias("VerifyCredentials")]
@@ -74,6 +82,20 @@ public sealed class DeviceNotProvisionedException : Exception
     }
 
     public DeviceNotProvisionedException(string deviceId) : base($"device '{deviceId}' is not provisioned; provision it before it connects")
+    {
+    }
+}
+
+/// <summary>A device was provisioned under an id that already belongs to a provisioned device.</summary>
+[GenerateSerializer, Alias("fq.DeviceAlreadyProvisionedException")]
+public sealed class DeviceAlreadyProvisionedException : Exception
+{
+    public DeviceAlreadyProvisionedException()
+    {
+    }
+
+    public DeviceAlreadyProvisionedException(string deviceId)
+        : base($"device '{deviceId}' is already provisioned; rotate its secret with POST /api/devices/{deviceId}/secret")
     {
     }
 }

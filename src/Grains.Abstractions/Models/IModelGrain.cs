@@ -19,11 +19,14 @@ public interface IModelGrain : IGrainWithStringKey
     [Alias("GetView")]
     Task<ModelView> GetView();
 
-    /// <summary>The input hints stored with a version (empty when it has none); throws <see cref="ModelNotReadyException"/> for an unknown version.</summary>
+    /// <summary>The input hints stored with a version (empty when it has none); throws <see cref="ModelVersionNotFoundException"/> for an unknown version.</summary>
     [Alias("GetInputHints")]
     Task<InputHintsInfo> GetInputHints(string version);
 
-    /// <summary>The version's ladder; throws <see cref="ModelNotReadyException"/> while analysing or after failure.</summary>
+    /// <summary>
+    /// The version's ladder; throws <see cref="ModelNotReadyException"/> while analysing or after failure, and
+    /// <see cref="ModelVersionNotFoundException"/> for a version that was never uploaded.
+    /// </summary>
     [Alias("GetLadder")]
     Task<LadderInfo> GetLadder(string version);
 
@@ -36,7 +39,7 @@ public interface IModelGrain : IGrainWithStringKey
     Task<StoredBlob> GetDelta(string baseHash, string targetHash);
 }
 
-/// <summary>A ladder or artifact was asked of a version that is not ready (still analysing, failed, or unknown).</summary>
+/// <summary>A ladder or artifact was asked of a version that is not ready (still analysing, or failed).</summary>
 [GenerateSerializer, Alias("fq.ModelNotReadyException")]
 public sealed class ModelNotReadyException : Exception
 {
@@ -45,6 +48,19 @@ public sealed class ModelNotReadyException : Exception
     }
 
     public ModelNotReadyException(string message) : base(message)
+    {
+    }
+}
+
+/// <summary>A version was asked of a model that has no such version (or no versions at all).</summary>
+[GenerateSerializer, Alias("fq.ModelVersionNotFoundException")]
+public sealed class ModelVersionNotFoundException : Exception
+{
+    public ModelVersionNotFoundException()
+    {
+    }
+
+    public ModelVersionNotFoundException(string modelId, string version) : base($"model '{modelId}' has no version '{version}'")
     {
     }
 }

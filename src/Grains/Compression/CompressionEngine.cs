@@ -28,19 +28,29 @@ public sealed class CompressionEngine(IOptions<CompressionOptions> options)
     /// <summary>
     /// Parses and checks what an upload brings besides the model: the hints, and each data set loaded through the
     /// library's readers and fed to the model once in ONNX Runtime, so a set that does not fit the model is refused at
-    /// upload with the reason. Returns the blobs to store.
+    /// upload with the reason; the model itself must parse as ONNX. Returns the blobs to store.
     /// </summary>
     public (byte[]? EvalBlob, byte[]? CalibrationBlob, InputHintsInfo Hints) PrepareUpload(byte[] onnx, ModelVersionUpload upload)
     {
         var flags = upload.Hints ?? InputHintFlags.None;
         var hints = InputHints.Parse(flags.Shapes, flags.Values, flags.Ranges);
+        ModelProto model;
+        try
+        {
+            // Validated before anything is stored: bytes that are no ONNX model are refused, not kept as a failed version.
+            model = OnnxModelFile.Parse(onnx);
+        }
+        catch (OnnxModelException ex)
+        {
+            // No inner exception: the library's exception type has no Orleans codec, and the message says it all.
+            throw new InvalidDataException($"the 'model' file is not a valid ONNX model: {ex.Message}");
+        }
         byte[]? Check(IReadOnlyList<DataFile>? files, string what)
         {
             if (files is not { Count: > 0 })
             {
                 return null;
             }
-            var model = OnnxModelFile.Parse(onnx);
             var blob = DataSetBlobs.Pack(files);
             try
             {
@@ -48,7 +58,7 @@ public sealed class CompressionEngine(IOptions<CompressionOptions> options)
             }
             catch (OnnxModelException ex)
             {
-                throw new InvalidDataException($"the {what} does not fit the model: {ex.Message}", ex);
+                throw new InvalidDataException($"the {what} does not fit the model: {ex.Message}");
             }
             return blob;
         }

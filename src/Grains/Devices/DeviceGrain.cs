@@ -50,12 +50,26 @@ public sealed class DeviceGrain(
     {
         CheckProfile(request.Profile);
         CheckOperatorOwned(request.Profile);
+        if (S.Profile is not null)
+        {
+            // Provisioning again would silently replace the secret and overwrite the profile of a live device.
+            throw new DeviceAlreadyProvisionedException(DeviceId);
+        }
         var secret = request.Secret ?? DeviceSecret.Generate();
         var (salt, hash) = DeviceSecret.Protect(secret);
         S.Profile = StoredForms.Of(request.Profile);
         S.SecretSalt = salt;
         S.SecretHash = hash;
         await SaveAsync(indexChanged: true);
+        return new ProvisionResult(DeviceId, secret);
+    }
+
+    public async Task<ProvisionResult> RotateSecret()
+    {
+        RequireProvisioned();
+        var secret = DeviceSecret.Generate();
+        (S.SecretSalt, S.SecretHash) = DeviceSecret.Protect(secret);
+        await SaveAsync(indexChanged: false);
         return new ProvisionResult(DeviceId, secret);
     }
 
@@ -400,7 +414,7 @@ public sealed class DeviceGrain(
         {
             return (await GrainFactory.GetGrain<IModelGrain>(desired.ModelId).GetLadder(desired.Version)).Baseline.WireBytes;
         }
-        catch (ModelNotReadyException)
+        catch (Exception ex) when (ex is ModelNotReadyException or ModelVersionNotFoundException)
         {
             // Without a ladder there is no measured baseline: count the artifact itself, so no saving is claimed.
             return desired.ArtifactBytes;

@@ -77,7 +77,7 @@ public sealed class ModelGrain(
         Task.FromResult(new ModelView(this.GetPrimaryKeyString(), state.State.Versions.Select(v => v.ToView()).ToList()));
 
     public Task<InputHintsInfo> GetInputHints(string version) =>
-        Task.FromResult(Find(version)?.InputHints ?? throw new ModelNotReadyException($"model {this.GetPrimaryKeyString()} has no version '{version}'"));
+        Task.FromResult(Find(version)?.InputHints ?? throw new ModelVersionNotFoundException(this.GetPrimaryKeyString(), version));
 
     public Task<LadderInfo> GetLadder(string version) => Task.FromResult(Ready(version).Ladder!);
 
@@ -134,7 +134,7 @@ public sealed class ModelGrain(
 
     private ModelVersionRecord Ready(string version)
     {
-        var record = Find(version) ?? throw new ModelNotReadyException($"model {this.GetPrimaryKeyString()} has no version '{version}'");
+        var record = Find(version) ?? throw new ModelVersionNotFoundException(this.GetPrimaryKeyString(), version);
         return record.Status switch
         {
             ModelStatus.Ready => record,

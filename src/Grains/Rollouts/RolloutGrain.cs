@@ -55,6 +55,11 @@ public sealed class RolloutGrain(
             return StoredForms.SameSpec(S.Spec, spec) ? View() : throw new InvalidOperationException($"rollout '{RolloutId}' already exists with a different spec");
         }
         RolloutSpecValidator.Validate(spec);
+        // Refused before anything is stored, so a typo in the version leaves no pending rollout under this id.
+        if (await GrainFactory.GetGrain<IModelGrain>(spec.ModelId).GetVersion(spec.Version) is null)
+        {
+            throw new ModelVersionNotFoundException(spec.ModelId, spec.Version);
+        }
         S.Spec = StoredForms.Of(spec);
         S.State = RolloutState.Pending;
         await SaveAsync();

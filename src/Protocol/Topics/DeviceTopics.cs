@@ -47,10 +47,17 @@ public static class DeviceTopics
         return true;
     }
 
-    /// <summary>Device ids are 1–64 characters of [A-Za-z0-9._-]: safe in topics, file names and ACL files.</summary>
-    public static bool IsValidDeviceId(string? id) =>
-        !string.IsNullOrEmpty(id) && id.Length <= MaxDeviceIdLength && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+    /// <summary>The device id grammar in words, for error messages: <c>[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}</c>.</summary>
+    public const string DeviceIdGrammar = "1–64 characters of A-Z a-z 0-9 . _ -, not starting with '.'";
+
+    /// <summary>
+    /// Device ids match <c>[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}</c>: safe in topics, file names and ACL files. The first
+    /// character is never a dot, so no id is <c>.</c>, <c>..</c> or a hidden file name.
+    /// </summary>
+    public static bool IsValidDeviceId([NotNullWhen(true)] string? id) =>
+        !string.IsNullOrEmpty(id) && id.Length <= MaxDeviceIdLength && id[0] != '.'
+        && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
     private static string Checked(string deviceId) =>
-        IsValidDeviceId(deviceId) ? deviceId : throw new ArgumentException($"invalid device id '{deviceId}' (1–{MaxDeviceIdLength} of A-Z a-z 0-9 . _ -)", nameof(deviceId));
+        IsValidDeviceId(deviceId) ? deviceId : throw new ArgumentException($"invalid device id '{deviceId}' ({DeviceIdGrammar})", nameof(deviceId));
 }
