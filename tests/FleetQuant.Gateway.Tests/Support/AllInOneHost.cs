@@ -37,6 +37,8 @@ public class AllInOneHost : IAsyncLifetime
     /// <summary>Whether start-up waits for the bridge (an external broker may start later).</summary>
     protected virtual bool WaitForBridge => true;
 
+    public IServiceProvider Services => _app!.Services;
+
     public GatewayCounters Counters => _app!.Services.GetRequiredService<GatewayCounters>();
 
     public virtual async Task InitializeAsync()
