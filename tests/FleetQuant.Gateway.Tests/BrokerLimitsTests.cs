@@ -54,6 +54,7 @@ public sealed class BrokerLimitsTests(LimitedBrokerHost host) : IClassFixture<Li
             [.. Connect(device), "-q", "1", "-t", DeviceTopics.Up(device.DeviceId, DeviceTopics.Telemetry), "-f", file]);
 
         await Eventually.Until(() => Task.FromResult(RejectionCounts.Of(RejectionReason.TooLarge)), n => n > tooLarge, $"too-large counted ({run})");
+        Assert.True(run.ExitCode != 0, $"the sender should be disconnected: {run}");
         // A message that reached the bridge would be counted malformed there (it is not JSON): give it time to arrive.
         await Task.Delay(500);
         Assert.Equal(malformed, host.Counters.MalformedMessages);
