@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Net.Http.Json;
 using FleetQuant.Gateway.Api;
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Tests.Support;
+using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Observability;
 using FleetQuant.Protocol.Topics;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,6 +30,11 @@ public sealed class LimitedBrokerHost : AllInOneHost
 /// </summary>
 public sealed class BrokerLimitsTests(LimitedBrokerHost host) : IClassFixture<LimitedBrokerHost>
 {
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+
     [Fact]
     public void EmbeddedBroker_ListensOnLoopbackOnly_NoWildcardOnEitherFamily()
     {
@@ -69,10 +76,25 @@ public sealed class BrokerLimitsTests(LimitedBrokerHost host) : IClassFixture<Li
 
         var retained = await MosquittoClients.RunAsync(MosquittoClients.Pub, [.. Connect(device), "-q", "1", "-r", "-t", status, "-m", "{\"online\":true}"]);
         Assert.True(retained.ExitCode == 0, retained.ToString());
+        await Eventually.Until(() => host.Http.GetFromJsonAsync<DeviceView>($"/api/devices/{device.DeviceId}", Json)!,
+            v => v!.Connection?.Online == true, "the status, its retain flag cleared, still reaches the bridge");
         var junk = await MosquittoClients.RunAsync(MosquittoClients.Pub,
             [.. Connect(device), "-q", "1", "-r", "-t", DeviceTopics.UplinkPrefix(device.DeviceId) + "junk1", "-m", new string('x', 1000)]);
         Assert.Contains("not authori", junk.StandardError, StringComparison.OrdinalIgnoreCase);
         await Eventually.Until(() => Task.FromResult(RejectionCounts.Of(RejectionReason.Acl)), n => n > acl, "unknown subtopic counted as acl");
+
+        // A retained last will, left by a client killed without DISCONNECT.
+        using (var willing = MosquittoClients.StartLineBuffered(MosquittoClients.Sub,
+        [
+            .. Connect(device), "-d", "-q", "1", "-t", DeviceTopics.Down(device.DeviceId, DeviceTopics.Command),
+            "--will-topic", status, "--will-payload", "{\"online\":false}", "--will-qos", "1", "--will-retain",
+        ]))
+        {
+            await WaitForLineAsync(willing.StandardOutput, "SUBACK");
+            willing.Kill();
+            await willing.WaitForExitAsync();
+        }
+        await Task.Delay(500);
 
         // The Gateway account may read everything: whatever is retained under the device's uplink shows up here.
         var account = host.Services.GetRequiredService<GatewayAccount>();
