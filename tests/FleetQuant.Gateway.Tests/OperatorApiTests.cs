@@ -153,7 +153,9 @@ public sealed class OperatorApiTests(AllInOneHost host) : IClassFixture<AllInOne
     {
         var device = await GatewayTestData.ProvisionAsync(host.Http, "api-mosq-1");
         var config = (await host.Http.GetFromJsonAsync<MosquittoConfig>("/api/broker/mosquitto"))!;
-        Assert.Contains("pattern write fq/%u/up/#", config.AclFile);
+        Assert.Contains("pattern write fq/%u/up/hello", config.AclFile);
+        Assert.DoesNotContain("pattern write fq/%u/up/#", config.AclFile);
+        Assert.Contains("max_packet_size ", config.ConfFile);
         Assert.Contains("pattern read fq/%u/down/#", config.AclFile);
         var line = config.PasswordFile.Split('\n').Single(l => l.StartsWith("api-mosq-1:", StringComparison.Ordinal));
         var hash = line["api-mosq-1:".Length..];

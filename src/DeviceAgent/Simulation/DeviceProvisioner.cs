@@ -20,16 +20,17 @@ public sealed class DeviceProvisioner : IDisposable
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
+    /// <summary>
+    /// Provisions the device, or — when the server already knows it (409: a simulator run again against the same server)
+    /// — rotates its secret, since a secret is shown only once and this run has none.
+    /// </summary>
     public async Task<ProvisionedDevice> ProvisionAsync(string deviceId, ProfileOverrides profile, CancellationToken cancellationToken)
     {
-        HttpResponseMessage response;
-        try
+        var response = await SendAsync(deviceId, () => _http.PostAsJsonAsync("/api/devices", new { deviceId, hardwareClass = profile.HardwareClass, tags = profile.Tags }, Json, cancellationToken));
+        if (response.StatusCode == System.Net.HttpStatusCode.Conflict)
         {
-            response = await _http.PostAsJsonAsync("/api/devices", new { deviceId, hardwareClass = profile.HardwareClass, tags = profile.Tags }, Json, cancellationToken);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new SimulatorException($"cannot reach {_http.BaseAddress} to provision {deviceId}: {ex.Message}", ex);
+            response.Dispose();
+            response = await SendAsync(deviceId, () => _http.PostAsync($"/api/devices/{Uri.EscapeDataString(deviceId)}/secret", content: null, cancellationToken));
         }
         using (response)
         {
@@ -44,6 +45,18 @@ public sealed class DeviceProvisioner : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    private async Task<HttpResponseMessage> SendAsync(string deviceId, Func<Task<HttpResponseMessage>> send)
+    {
+        try
+        {
+            return await send();
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new SimulatorException($"cannot reach {_http.BaseAddress} to provision {deviceId}: {ex.Message}", ex);
+        }
+    }
 
     private static string Truncate(string text) => text.Length <= 300 ? text : text[..300] + "…";
 }

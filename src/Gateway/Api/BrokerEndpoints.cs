@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Grains.Fleet;
@@ -18,7 +19,7 @@ public static class BrokerEndpoints
         return api;
     }
 
-    private static async Task<MosquittoConfig> MosquittoAsync(IGrainFactory grains, GatewayAccount account)
+    private static async Task<MosquittoConfig> MosquittoAsync(IGrainFactory grains, GatewayAccount account, IOptions<MqttOptions> mqtt)
     {
         var devices = new List<(string, string)>();
         string? after = null;
@@ -33,6 +34,7 @@ public static class BrokerEndpoints
             }
             after = page.Devices[^1].DeviceId;
         }
-        return MosquittoConfigWriter.Write(account.User, MosquittoPasswordHash.Create(account.Secret), devices);
+        // The generated mosquitto.conf carries the limits this Gateway runs with.
+        return MosquittoConfigWriter.Write(account.User, MosquittoPasswordHash.Create(account.Secret), devices, mqtt.Value);
     }
 }

@@ -33,6 +33,8 @@ public sealed class MqttBridge : BackgroundService, IDownlink
     private readonly BrokerEndpoint _endpoint;
     private readonly GatewayAccount _account;
     private readonly UplinkRouter _router;
+    private readonly DeviceRateLimiter _rateLimiter;
+    private readonly RefusalLog _refusals;
     private readonly ILogger<MqttBridge> _logger;
     private readonly IMqttClient _client;
     private readonly SemaphoreSlim _concurrency;
@@ -40,8 +42,10 @@ public sealed class MqttBridge : BackgroundService, IDownlink
     private CancellationToken _stopping;
 
     public MqttBridge(IOptions<MqttOptions> options, IOptions<GatewayOptions> gateway, BrokerEndpoint endpoint, GatewayAccount account,
-        UplinkRouter router, ILogger<MqttBridge> logger)
+        UplinkRouter router, DeviceRateLimiter rateLimiter, RefusalLog refusals, ILogger<MqttBridge> logger)
     {
+        _rateLimiter = rateLimiter;
+        _refusals = refusals;
         _options = options.Value;
         _endpoint = endpoint;
         _account = account;
@@ -151,9 +155,33 @@ public sealed class MqttBridge : BackgroundService, IDownlink
         return KnownKinds.Contains(kind) ? kind : "other";
     }
 
+    /// <summary>
+    /// Size and rate checks before the payload is copied. The embedded broker has already applied both to devices;
+    /// an external broker may not have (Mosquitto has no per-client message rate), so the bridge applies them here.
+    /// </summary>
+    private bool IsAcceptable(string topic, long payloadBytes)
+    {
+        DeviceTopics.TryParseUplink(topic, out var deviceId, out _);
+        if (payloadBytes > _options.MaxMessageBytes)
+        {
+            _refusals.Refused(RejectionReason.TooLarge, deviceId, $"{payloadBytes}-byte message on {topic} is over the {_options.MaxMessageBytes}-byte limit");
+            return false;
+        }
+        if (!_options.IsEmbedded && deviceId is not null && !_rateLimiter.TryAcquire(deviceId))
+        {
+            _refusals.Refused(RejectionReason.RateLimited, deviceId, $"message on {topic} over {_options.DeviceMessagesPerSecond}/s (burst {_options.DeviceMessageBurst})");
+            return false;
+        }
+        return true;
+    }
+
     private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args)
     {
         var topic = args.ApplicationMessage.Topic;
+        if (!IsAcceptable(topic, args.ApplicationMessage.Payload.Length))
+        {
+            return;
+        }
         // Copy before returning: MQTTnet reuses the buffer once the handler completes.
         var payload = args.ApplicationMessage.Payload.ToArray();
         FleetQuantMetrics.RecordMqtt(MqttDirection.In, MetricKind(topic), payload.Length);

@@ -1,4 +1,6 @@
+using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Hosting;
+using FleetQuant.Grains.Observability;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Gateway;
 using FleetQuant.Protocol.Messages;
@@ -12,7 +14,7 @@ namespace FleetQuant.Gateway.Bridge;
 /// Routes one device message to its grain and answers on the device's downlink: hello → desired manifest (retained),
 /// chunk request → chunk frame. Malformed or unauthorised messages are counted, logged and dropped; nothing throws out.
 /// </summary>
-public sealed class UplinkRouter(IGrainFactory grains, DesiredStateCache desiredCache, GatewayCounters counters, ILogger<UplinkRouter> logger)
+public sealed class UplinkRouter(IGrainFactory grains, DesiredStateCache desiredCache, GatewayCounters counters, RefusalLog refusals, ILogger<UplinkRouter> logger)
 {
     public async Task RouteAsync(string topic, ReadOnlyMemory<byte> payload, IDownlink downlink, CancellationToken cancellationToken)
     {
@@ -112,17 +114,20 @@ public sealed class UplinkRouter(IGrainFactory grains, DesiredStateCache desired
         var frame = new ChunkFrame(request.RequestId, request.Offset, request.ObjectSha256, bytes).ToBytes();
         await downlink.PublishAsync(DeviceTopics.Down(deviceId, DeviceTopics.ChunkResponse), frame, retain: false, cancellationToken);
         counters.ChunkSent(bytes.Length);
+        // The device grain counts a success only for a release whose bytes were served (or already held).
+        await grains.GetGrain<IDeviceGrain>(deviceId).RecordChunkServed(request.ObjectSha256, bytes.Length);
     }
 
     private void Refuse(string deviceId, ChunkRequest request, string reason)
     {
         counters.ChunkRefused();
-        logger.LogInformation("refused chunk request {Request} of {Device} for {Object}: {Reason}", request.RequestId, deviceId, request.ObjectSha256, reason);
+        refusals.Refused(RejectionReason.OutOfRange, deviceId, $"chunk request {request.RequestId} for {request.ObjectSha256}: {reason}");
     }
 
     private void Drop(string topic, string reason)
     {
         counters.Malformed();
-        logger.LogInformation("dropped message on {Topic}: {Reason}", topic, reason);
+        DeviceTopics.TryParseUplink(topic, out var deviceId, out _);
+        refusals.Refused(RejectionReason.Malformed, deviceId, $"message on {topic}: {reason}");
     }
 }

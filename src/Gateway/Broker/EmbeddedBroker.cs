@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
 using FleetQuant.Gateway.Hosting;
+using FleetQuant.Grains.Observability;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,7 +13,9 @@ namespace FleetQuant.Gateway.Broker;
 /// <summary>
 /// MQTTnet's broker in this process, with FleetQuant's authentication and ACL: a device's client id must equal its
 /// user name and its secret must verify against its grain; the Gateway account may do anything; a device may
-/// publish only under its own <c>up/</c> and subscribe only under its own <c>down/</c>. Refusals are counted and logged.
+/// publish only the known message kinds under its own <c>up/</c> and subscribe only under its own <c>down/</c>.
+/// Bounded for devices: listen addresses exactly as configured, payload size, no retained messages, a per-device
+/// message rate, a connection limit and a per-client queue limit. Refusals are counted and logged (rate-limited).
 /// </summary>
 public sealed class EmbeddedBroker(
     IOptions<MqttOptions> options,
@@ -19,26 +23,44 @@ public sealed class EmbeddedBroker(
     GatewayAccount account,
     DeviceCredentialCheck credentials,
     GatewayCounters counters,
+    DeviceRateLimiter rateLimiter,
+    RefusalLog refusals,
     ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
     private const string RoleKey = "fq.role";
     private const string GatewayRole = "gateway";
     private MqttServer? _server;
+    private int _connections;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        var addresses = settings.ListenAddresses();
+        // MQTTnet binds IPv4 0.0.0.0 and IPv6 [::] unless told otherwise; IPAddress.None switches a family off.
         var serverOptions = new MqttServerFactory().CreateServerOptionsBuilder()
             .WithDefaultEndpoint()
-            .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(settings.ListenAddress))
+            .WithDefaultEndpointBoundIPAddress(addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? IPAddress.None)
+            .WithDefaultEndpointBoundIPV6Address(addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetworkV6) ?? IPAddress.None)
             .WithDefaultEndpointPort(endpoint.Port)
+            .WithMaxPendingMessagesPerClient(settings.MaxPendingMessagesPerClient)
+            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
             .Build();
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);
         _server.ValidatingConnectionAsync += ValidateConnectionAsync;
         _server.InterceptingPublishAsync += InterceptPublishAsync;
         _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        _server.ClientConnectedAsync += _ =>
+        {
+            Interlocked.Increment(ref _connections);
+            return Task.CompletedTask;
+        };
+        _server.ClientDisconnectedAsync += _ =>
+        {
+            Interlocked.Decrement(ref _connections);
+            return Task.CompletedTask;
+        };
         await _server.StartAsync();
-        logger.LogInformation("embedded MQTT broker listening on {Address}:{Port}", settings.ListenAddress, endpoint.Port);
+        logger.LogInformation("embedded MQTT broker listening on {Addresses} port {Port}", string.Join(", ", addresses), endpoint.Port);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -61,6 +83,12 @@ public sealed class EmbeddedBroker(
         {
             args.SessionItems[RoleKey] = GatewayRole;
             args.ReasonCode = MqttConnectReasonCode.Success;
+            return;
+        }
+        if (Volatile.Read(ref _connections) >= options.Value.MaxConnections)
+        {
+            // The Gateway's own account was let in above: a full broker must not lock out the bridge.
+            Refuse(args, MqttConnectReasonCode.QuotaExceeded, $"the broker is at its limit of {options.Value.MaxConnections} connections", RejectionReason.RateLimited);
             return;
         }
         if (args.UserName is null || args.UserName == account.User || args.ClientId != args.UserName)
@@ -88,12 +116,12 @@ public sealed class EmbeddedBroker(
         args.ReasonCode = MqttConnectReasonCode.Success;
     }
 
-    private void Refuse(ValidatingConnectionEventArgs args, MqttConnectReasonCode code, string reason)
+    private void Refuse(ValidatingConnectionEventArgs args, MqttConnectReasonCode code, string reason, RejectionReason kind = RejectionReason.Auth)
     {
         args.ReasonCode = code;
         args.ReasonString = reason;
         counters.RefusedConnection();
-        logger.LogInformation("refused MQTT connection of client {Client} user {User} from {Endpoint}: {Reason}", args.ClientId, args.UserName, args.RemoteEndPoint, reason);
+        refusals.Refused(kind, args.UserName, $"connection of client '{args.ClientId}' from {args.RemoteEndPoint}: {reason}");
     }
 
     private Task InterceptPublishAsync(InterceptingPublishEventArgs args)
@@ -103,15 +131,40 @@ public sealed class EmbeddedBroker(
             // A null client id is a message injected by the server itself.
             return Task.CompletedTask;
         }
-        var topic = args.ApplicationMessage.Topic;
-        if (!DeviceAccessPolicy.MayPublish(args.UserName ?? "", topic))
+        var device = args.UserName ?? "";
+        var message = args.ApplicationMessage;
+        var topic = message.Topic;
+        // Checked before anything else looks at the payload: MQTTnet has no broker-side maximum packet size, so the
+        // packet has been read, but it is neither dispatched, retained nor copied, and the sender is disconnected.
+        if (message.Payload.Length > options.Value.MaxMessageBytes)
         {
-            args.ProcessPublish = false;
-            args.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
-            counters.RefusedPublish();
-            logger.LogInformation("refused publish of {Client} to {Topic}", args.ClientId, topic);
+            RefusePublish(args, MqttPubAckReasonCode.PayloadFormatInvalid, RejectionReason.TooLarge,
+                $"{message.Payload.Length}-byte publish to {topic} is over the {options.Value.MaxMessageBytes}-byte limit; disconnected");
+            args.CloseConnection = true;
+            return Task.CompletedTask;
         }
+        if (!DeviceAccessPolicy.MayPublish(device, topic))
+        {
+            RefusePublish(args, MqttPubAckReasonCode.NotAuthorized, RejectionReason.Acl, $"publish to {topic} (not one of its own uplink topics)");
+            return Task.CompletedTask;
+        }
+        if (!rateLimiter.TryAcquire(device))
+        {
+            RefusePublish(args, MqttPubAckReasonCode.QuotaExceeded, RejectionReason.RateLimited,
+                $"publish to {topic} over {options.Value.DeviceMessagesPerSecond}/s (burst {options.Value.DeviceMessageBurst})");
+            return Task.CompletedTask;
+        }
+        // Only the server retains (desired states): a device's retained messages would be broker memory it controls.
+        message.Retain = false;
         return Task.CompletedTask;
+    }
+
+    private void RefusePublish(InterceptingPublishEventArgs args, MqttPubAckReasonCode code, RejectionReason reason, string what)
+    {
+        args.ProcessPublish = false;
+        args.Response.ReasonCode = code;
+        counters.RefusedPublish();
+        refusals.Refused(reason, args.UserName ?? args.ClientId, what);
     }
 
     private Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs args)
@@ -126,7 +179,7 @@ public sealed class EmbeddedBroker(
             args.ProcessSubscription = false;
             args.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
             counters.RefusedSubscription();
-            logger.LogInformation("refused subscription of {Client} to {Filter}", args.ClientId, filter);
+            refusals.Refused(RejectionReason.Acl, args.UserName ?? args.ClientId, $"subscription to {filter}");
         }
         return Task.CompletedTask;
     }

@@ -22,7 +22,9 @@ public sealed class BrokerEndpoint
                 TryParseHostPort(settings.Broker, out var host, out var port);
                 return (host!, port);
             }
-            return (settings.ListenAddress, settings.Port == 0 ? FreeTcpPorts.Claim(IPAddress.Parse(settings.ListenAddress)) : settings.Port);
+            // The first listen address is where the bridge (and provisioning, unless overridden) connects.
+            var first = settings.ListenAddresses()[0];
+            return (first.ToString(), settings.Port == 0 ? FreeTcpPorts.Claim(first) : settings.Port);
         });
     }
 

@@ -28,6 +28,8 @@ public static class GatewayHostingExtensions
         services.AddSingleton<BrokerEndpoint>();
         services.AddSingleton<GatewayAccount>();
         services.AddSingleton<DeviceCredentialCheck>();
+        services.AddSingleton<DeviceRateLimiter>();
+        services.AddSingleton<RefusalLog>();
         services.AddSingleton<DesiredStateCache>();
         services.AddSingleton<UplinkRouter>();
         services.AddSingleton<MqttBridge>();

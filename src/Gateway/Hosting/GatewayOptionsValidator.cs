@@ -37,10 +37,7 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>, 
         var problems = new List<string>();
         if (options.IsEmbedded)
         {
-            if (!IPAddress.TryParse(options.ListenAddress, out _))
-            {
-                problems.Add($"{MqttOptions.Section}:ListenAddress '{options.ListenAddress}' is not an IP address.");
-            }
+            ValidateListenAddresses(options.ListenAddress, problems);
             if (options.Port is < 0 or > 65535)
             {
                 problems.Add($"{MqttOptions.Section}:Port must be 0..65535 (0 picks a free port).");
@@ -61,10 +58,48 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>, 
         {
             problems.Add($"{MqttOptions.Section}:GatewayUser must not be empty.");
         }
+        if (options.MaxMessageBytes <= 0)
+        {
+            problems.Add($"{MqttOptions.Section}:MaxMessageBytes must be positive.");
+        }
+        if (!(options.DeviceMessagesPerSecond > 0) || options.DeviceMessageBurst < 1)
+        {
+            problems.Add($"{MqttOptions.Section}:DeviceMessagesPerSecond must be positive and DeviceMessageBurst at least 1.");
+        }
+        if (options.MaxConnections < 1 || options.MaxPendingMessagesPerClient < 1)
+        {
+            problems.Add($"{MqttOptions.Section}:MaxConnections and MaxPendingMessagesPerClient must be at least 1.");
+        }
         if (options.CredentialCacheTime < TimeSpan.Zero)
         {
             problems.Add($"{MqttOptions.Section}:CredentialCacheTime must not be negative.");
         }
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    private static void ValidateListenAddresses(string value, List<string> problems)
+    {
+        var parts = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var addresses = new List<IPAddress>();
+        foreach (var part in parts)
+        {
+            if (IPAddress.TryParse(part, out var address))
+            {
+                addresses.Add(address);
+            }
+            else
+            {
+                problems.Add($"{MqttOptions.Section}:ListenAddress '{part}' is not an IP address.");
+            }
+        }
+        if (parts.Length == 0)
+        {
+            problems.Add($"{MqttOptions.Section}:ListenAddress must name at least one IP address.");
+        }
+        if (addresses.Count(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) > 1
+            || addresses.Count(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) > 1)
+        {
+            problems.Add($"{MqttOptions.Section}:ListenAddress may hold at most one IPv4 and one IPv6 address (MQTTnet binds one of each).");
+        }
     }
 }
