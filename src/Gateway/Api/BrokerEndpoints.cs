@@ -1,9 +1,10 @@
-using Microsoft.Extensions.Options;
 using FleetQuant.Gateway.Broker;
+using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Grains.Fleet;
 using FleetQuant.Grains.Gateway;
 using FleetQuant.Grains.Rollouts;
+using Microsoft.Extensions.Options;
 
 namespace FleetQuant.Gateway.Api;
 
