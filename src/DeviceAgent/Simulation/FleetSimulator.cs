@@ -16,8 +16,8 @@ public sealed class FleetSimulator : IAsyncDisposable
     private readonly SimulatorOptions _options;
     private readonly EvalSet _samples;
     private readonly ILoggerFactory _logging;
-    private readonly string _stateRoot;
-    private readonly bool _ownsStateRoot;
+    private readonly string? _stateRootOption;
+    private SimulatorStateRoot? _ownStateRoot;
     private readonly List<SimulatedDevice> _devices = [];
     private readonly CancellationTokenSource _stop = new();
     private Task? _watchdog;
@@ -27,8 +27,7 @@ public sealed class FleetSimulator : IAsyncDisposable
         _options = options;
         _samples = samples;
         _logging = logging;
-        _ownsStateRoot = options.StateRoot is null;
-        _stateRoot = options.StateRoot ?? Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), "fq-sim-" + Guid.NewGuid().ToString("N"));
+        _stateRootOption = options.StateRoot;
     }
 
     public IReadOnlyList<SimulatedDevice> Devices => _devices;
@@ -37,7 +36,19 @@ public sealed class FleetSimulator : IAsyncDisposable
     public async Task StartAsync(Action<int, int>? progress, CancellationToken cancellationToken)
     {
         var specs = FleetComposition.Create(_options.ProfilesPath, _options.Devices, _options.IdPrefix, _options.Faults, _options.FaultShare);
-        Directory.CreateDirectory(_stateRoot);
+        string stateRoot;
+        if (_stateRootOption is { } given)
+        {
+            Directory.CreateDirectory(given);
+            stateRoot = given;
+        }
+        else
+        {
+            // A simulator killed before it could clean up left its devices' state in RAM: reclaim it before taking more.
+            SimulatorStateRoot.RemoveStale(SimulatorStateRoot.DefaultParent, _logging.CreateLogger<FleetSimulator>());
+            _ownStateRoot = SimulatorStateRoot.Create(SimulatorStateRoot.DefaultParent);
+            stateRoot = _ownStateRoot.Path;
+        }
         using var provisioner = new DeviceProvisioner(_options.Server, _options.Token);
         var started = 0;
         var devices = new SimulatedDevice?[specs.Count];
@@ -49,7 +60,7 @@ public sealed class FleetSimulator : IAsyncDisposable
                 {
                     var spec = specs[index];
                     var credentials = await provisioner.ProvisionAsync(spec.DeviceId, spec.Profile, ct);
-                    var device = new SimulatedDevice(spec, credentials, Path.Combine(_stateRoot, spec.DeviceId));
+                    var device = new SimulatedDevice(spec, credentials, Path.Combine(stateRoot, spec.DeviceId));
                     devices[index] = device;
                     await device.BootAsync(RuntimeFor(device, spec.Faults), ct);
                     progress?.Invoke(Interlocked.Increment(ref started), specs.Count);
@@ -103,16 +114,17 @@ public sealed class FleetSimulator : IAsyncDisposable
         // Disconnect in parallel batches: a thousand sequential clean disconnects take long.
         await Parallel.ForEachAsync(_devices, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (device, _) => await device.DisposeAsync());
         _stop.Dispose();
-        if (_ownsStateRoot)
+        if (_ownStateRoot is { } own)
         {
             try
             {
-                Directory.Delete(_stateRoot, recursive: true);
+                Directory.Delete(own.Path, recursive: true);
             }
             catch (IOException)
             {
-                // A leftover directory under /dev/shm or /tmp is harmless.
+                // A leftover directory is removed by the next simulator to start, once this process is gone.
             }
+            own.Dispose();
         }
     }
 

@@ -194,11 +194,15 @@ public sealed class MqttBridge : BackgroundService, IDownlink
         }
         // Waiting here holds back further deliveries: backpressure instead of an unbounded backlog of grain calls.
         await _concurrency.WaitAsync(_stopping);
+        // QoS 1: the PUBACK goes out only once the grain call (and the state write it makes) has completed, so a crash
+        // before that leaves the message unacknowledged rather than acknowledged and lost.
+        args.AutoAcknowledge = false;
         _ = Task.Run(async () =>
         {
             try
             {
                 await _router.RouteAsync(topic, payload, this, _stopping);
+                await args.AcknowledgeAsync(_stopping);
             }
             catch (Exception ex)
             {

@@ -71,7 +71,9 @@ public static class DeviceBounds
         {
             Arch = IsText(reported.Arch) ? reported.Arch : Drop(stored.Arch, ref dropped),
             CpuCores = reported.CpuCores is > 0 and <= MaxCpuCores ? reported.CpuCores : Drop(stored.CpuCores, ref dropped),
-            CpuFeatures = [.. features],
+            // An array, not a collection expression: the storage serializer records the compiler-generated
+            // read-only list's type name and cannot resolve it on read, leaving the device grain unable to activate.
+            CpuFeatures = features.ToArray(),
             RamBytes = reported.RamBytes is > 0 and <= MaxRamBytes ? reported.RamBytes : Drop(stored.RamBytes, ref dropped),
             ModelMemoryBudgetBytes = reported.ModelMemoryBudgetBytes is > 0 and <= MaxMemoryBytes
                 ? reported.ModelMemoryBudgetBytes : Drop(stored.ModelMemoryBudgetBytes, ref dropped),

@@ -11,7 +11,8 @@ namespace FleetQuant.Grains.Rollouts;
 /// <summary>
 /// Moves a selected set of devices to a model version in waves. A durable reminder wakes the rollout (so it
 /// resumes by itself after a restart) and a grain timer paces dispatch while it is active; both run
-/// <see cref="Tick"/>. Device outcomes arrive as one-way calls and are counted once per device.
+/// <see cref="Tick"/>. Device outcomes arrive as one-way calls and are counted once per device; the device grain has
+/// written an outcome before reporting it, and the rollout rebuilds any count it had not written yet on activation.
 /// </summary>
 public sealed class RolloutGrain(
     [PersistentState("rollout", StorageNames.Rollouts)] IPersistentState<RolloutGrainState> state,
@@ -31,13 +32,31 @@ public sealed class RolloutGrain(
 
     private RolloutGrainState S => state.State;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (S.State is RolloutState.Running or RolloutState.Paused or RolloutState.Completed or RolloutState.Aborted
+            && S.Devices.ContainsValue(DeviceRolloutStatus.Dispatched))
+        {
+            // The device grains are the durable record of outcomes (written before a report is acknowledged): counts
+            // written here later (batched, one-way) are rebuilt from them, so no acknowledged outcome is lost to a crash.
+            try
+            {
+                await ReconcileAsync();
+                if (_dirty)
+                {
+                    await SaveAsync();
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _reconciled = false; // a running rollout retries on its next tick
+                logger.LogWarning("rollout {Rollout} could not recover outcomes from its devices on activation: {Error}", RolloutId, ex.Message);
+            }
+        }
         if (S.State == RolloutState.Running)
         {
             StartTimer();
         }
-        return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -255,7 +274,9 @@ public sealed class RolloutGrain(
             logger.LogInformation("device {Device} failed update in {Rollout}: {Error}", deviceId, RolloutId, error);
         }
         _dirty = true;
-        if (S.State == RolloutState.Running && S.Spec is { } spec && ApplyFailureThreshold(spec))
+        // A running rollout's timer writes the count within a tick; a paused, completed or aborted one has no timer, so
+        // a late outcome is written now instead of waiting for a deactivation that a crash never runs.
+        if (S.State != RolloutState.Running || (S.Spec is { } spec && ApplyFailureThreshold(spec)))
         {
             return SaveAsync();
         }
