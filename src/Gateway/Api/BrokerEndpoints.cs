@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Grains.Fleet;
