@@ -129,6 +129,7 @@ public sealed class DashboardQueryTests(ObservedFleet fleet, ITestOutputHelper o
         Assert.Equal(HttpStatusCode.Unauthorized, operatorToken.StatusCode);
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
         Assert.Contains("fleetquant_", await right.Content.ReadAsStringAsync());
+        Assert.Contains("\"metrics\":\"/metrics\"", await fleet.Host.Anonymous.GetStringAsync("/"));
         // The real Prometheus scrapes with the token from its credentials_file: the target is up.
         var up = await fleet.Prometheus.QueryAsync("""up{job="fleetquant"}""");
         Assert.Equal(1, up.Single());
