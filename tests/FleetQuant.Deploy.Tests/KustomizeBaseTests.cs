@@ -10,7 +10,7 @@ public sealed class KustomizeBaseTests(RenderedBase rendered) : IClassFixture<Re
     /// <summary>Created by the operator (docs/OPERATIONS.md, "Running on a cluster"), never committed.</summary>
     private static readonly Dictionary<string, string[]> OperatorSecrets = new()
     {
-        ["fleetquant-secrets"] = ["operator-token", "mqtt-gateway-secret", "manifest-key.pem", "grafana-admin-password"],
+        ["fleetquant-secrets"] = ["operator-token", "metrics-token", "mqtt-gateway-secret", "manifest-key.pem", "grafana-admin-password"],
         ["fleetquant-mosquitto-passwd"] = ["fleetquant.passwd"],
     };
 

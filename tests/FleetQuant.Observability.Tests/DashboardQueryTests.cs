@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Headers;
+using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Observability.Tests.Support;
 using Xunit.Abstractions;
 
@@ -101,11 +104,49 @@ public sealed class DashboardQueryTests(ObservedFleet fleet, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task RefusalsPanel_ShowsTheWrongPasswordConnect_ByReason()
+    {
+        var panel = GrafanaDashboard.LoadAll().Single(d => d.File == "fleet.json").Queries().Single(q => q.Panel == "Refusals / s by reason");
+
+        var byReason = await fleet.Prometheus.QueryAsync(panel.Expression);
+
+        Assert.Equal("sum by (reason) (rate(fleetquant_rejected_total[5m]))", panel.Expression);
+        Assert.Contains(byReason.Samples, s => s.Labels["reason"] == "auth");
+    }
+
+    [Fact]
+    public async Task MetricsEndpoint_WithATokenConfigured_Answers401WithoutItOrWithAnother()
+    {
+        using var missing = await fleet.Host.Anonymous.GetAsync("/metrics");
+        using var wrong = await fleet.Host.Anonymous.SendAsync(MetricsRequest(MetricsHost.MetricsToken + "x"));
+        using var operatorToken = await fleet.Host.Anonymous.SendAsync(MetricsRequest(AllInOneHost.Token));
+        using var right = await fleet.Host.Anonymous.SendAsync(MetricsRequest(MetricsHost.MetricsToken));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
+        Assert.Equal("Bearer", missing.Headers.WwwAuthenticate.Single().Scheme);
+        Assert.DoesNotContain("fleetquant_", await missing.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, operatorToken.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, right.StatusCode);
+        Assert.Contains("fleetquant_", await right.Content.ReadAsStringAsync());
+        Assert.Contains("\"metrics\":\"/metrics\"", await fleet.Host.Anonymous.GetStringAsync("/"));
+        // The real Prometheus scrapes with the token from its credentials_file: the target is up.
+        var up = await fleet.Prometheus.QueryAsync("""up{job="fleetquant"}""");
+        Assert.Equal(1, up.Single());
+    }
+
+    [Fact]
     public async Task MetricsEndpoint_CarriesNoDeviceIds()
     {
-        var text = await fleet.Host.Anonymous.GetStringAsync("/metrics");
+        using var response = await fleet.Host.Anonymous.SendAsync(MetricsRequest(MetricsHost.MetricsToken));
+        var text = await response.Content.ReadAsStringAsync();
 
         Assert.Contains("fleetquant_update_sent_bytes_total", text);
         Assert.DoesNotContain("obs-dev-", text);
     }
+
+    private static HttpRequestMessage MetricsRequest(string token) => new(HttpMethod.Get, "/metrics")
+    {
+        Headers = { Authorization = new AuthenticationHeaderValue("Bearer", token) },
+    };
 }

@@ -8,6 +8,12 @@ public sealed class GatewayOptions
     /// <summary>Bearer tokens that may call <c>/api</c>; with none configured every API call is refused.</summary>
     public List<string> OperatorTokens { get; set; } = [];
 
+    /// <summary>
+    /// Bearer token a scrape of <c>/metrics</c> must present; unset, <c>/metrics</c> is open (it carries counts, never
+    /// device ids or secrets) and reachable by whoever reaches the HTTP port.
+    /// </summary>
+    public string? MetricsToken { get; set; }
+
     /// <summary>Largest model upload (ONNX plus eval files) accepted; bigger requests get 413.</summary>
     public long MaxModelUploadBytes { get; set; } = 256L * 1024 * 1024;
 

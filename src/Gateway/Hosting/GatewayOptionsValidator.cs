@@ -25,6 +25,10 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>, 
         {
             problems.Add($"{GatewayOptions.Section}:OperatorTokens entries must be at least 16 characters.");
         }
+        if (!string.IsNullOrEmpty(options.MetricsToken) && options.MetricsToken.Trim().Length < 16)
+        {
+            problems.Add($"{GatewayOptions.Section}:MetricsToken must be at least 16 characters when set.");
+        }
         if (options.PublicMqttPort is < 1 or > 65535)
         {
             problems.Add($"{GatewayOptions.Section}:PublicMqttPort must be 1..65535.");

@@ -43,12 +43,26 @@ public static class MetricsHostingExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>/metrics</c> (no operator token: it carries counts, never device ids or secrets).</summary>
+    /// <summary>
+    /// Maps <c>/metrics</c>. No operator token (it carries counts, never device ids or secrets); with
+    /// <c>FleetQuant:Gateway:MetricsToken</c> set, a scrape must present that token as a bearer token.
+    /// </summary>
     public static WebApplication MapFleetQuantMetrics(this WebApplication app)
     {
-        if (app.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() is not { Enabled: false })
+        if (app.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() is { Enabled: false })
+        {
+            return app;
+        }
+        var token = app.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>()?.MetricsToken;
+        if (string.IsNullOrEmpty(token))
         {
             app.MapPrometheusScrapingEndpoint();
+        }
+        else
+        {
+            var check = new MetricsTokenCheck(token);
+            app.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null,
+                configureBranchedPipeline: branch => branch.Use(check.InvokeAsync), optionsName: null);
         }
         return app;
     }

@@ -12,6 +12,7 @@ using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Rollouts;
+using FleetQuant.Protocol.Topics;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FleetQuant.Observability.Tests.Support;
@@ -19,7 +20,7 @@ namespace FleetQuant.Observability.Tests.Support;
 /// <summary>
 /// A real all-in-one host scraped by a real Prometheus, after a small fleet (three device agents, two hardware classes)
 /// went through two rollouts: v1 as full artifacts in two waves, then v2 as deltas. Records what the devices were sent
-/// so tests can check the metrics against it.
+/// so tests can check the metrics against it. One connect with a wrong password gives the refusals panel its data.
 /// </summary>
 public sealed class ObservedFleet : IAsyncLifetime
 {
@@ -48,18 +49,21 @@ public sealed class ObservedFleet : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Host.InitializeAsync();
-        await Prometheus.StartAsync(Host.Http.BaseAddress!.Authority);
+        await Prometheus.StartAsync(Host.Http.BaseAddress!.Authority, MetricsHost.MetricsToken);
         foreach (var (id, hardwareClass) in Devices)
         {
             _agents.Add(await StartAgentAsync(id, hardwareClass));
         }
         await RollOutAsync("fashion-mlp-v1.onnx", "obs-ro-v1");
         await RollOutAsync("fashion-mlp-v2.onnx", "obs-ro-v2");
+        await ConnectWithWrongPasswordAsync();
         // Prometheus has caught up once it saw every settled update and telemetry from devices running a model.
         await Eventually.Until(() => Prometheus.QueryAsync("sum(fleetquant_updates_total)"),
             r => r.Samples.Count == 1 && r.Single() >= Updates, "Prometheus to scrape every settled update", Patience);
         await Eventually.Until(() => Prometheus.QueryAsync("""sum(fleetquant_telemetry_reports_total{version!="none"})"""),
             r => r.Samples.Count == 1 && r.Single() > 0, "Prometheus to scrape telemetry of devices running a model", Patience);
+        await Eventually.Until(() => Prometheus.QueryAsync("""sum(fleetquant_rejected_total{reason="auth"})"""),
+            r => r.Samples.Count == 1 && r.Single() >= 1, "Prometheus to scrape the refused connect", Patience);
         await Eventually.Until(() => Prometheus.QueryAsync("""sum(fleetquant_rollout_state{rollout="obs-ro-v2",state="completed"})"""),
             r => r.Samples.Count == 1 && r.Single() == 1, "Prometheus to scrape the completed rollout", Patience);
         // rate() needs two samples in its window; a fast run can settle within Prometheus' first scrape or two.
@@ -74,6 +78,21 @@ public sealed class ObservedFleet : IAsyncLifetime
         }
         await Prometheus.DisposeAsync();
         await Host.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Debian's <c>mosquitto_sub</c> as a device the fleet does not know (so the fleet gauges still count three): the
+    /// broker refuses it, reason auth.
+    /// </summary>
+    private async Task ConnectWithWrongPasswordAsync()
+    {
+        const string Intruder = "obs-intruder";
+        var run = await MosquittoClients.RunAsync(MosquittoClients.Sub,
+        [
+            .. MosquittoClients.Connection(Host.MqttHost, Host.MqttPort, "mqttv5", Intruder, Intruder, "not-a-provisioned-secret"),
+            "-t", DeviceTopics.Down(Intruder, DeviceTopics.Desired), "-W", "10",
+        ]);
+        Assert.True(run.ExitCode != 0, $"an unknown device should be refused: {run}");
     }
 
     private async Task<DeviceRuntime> StartAgentAsync(string deviceId, string hardwareClass)
@@ -123,9 +142,14 @@ public sealed class ObservedFleet : IAsyncLifetime
     }
 }
 
-/// <summary>The all-in-one host with the fleet gauges sampled twice a second.</summary>
+/// <summary>The all-in-one host with the fleet gauges sampled twice a second and <c>/metrics</c> behind a bearer token.</summary>
 public sealed class MetricsHost : AllInOneHost
 {
-    protected override void Configure(Dictionary<string, string?> settings) =>
+    public const string MetricsToken = "test-metrics-token-0123456789";
+
+    protected override void Configure(Dictionary<string, string?> settings)
+    {
         settings["FleetQuant:Metrics:SamplePeriod"] = "00:00:00.500";
+        settings["FleetQuant:Gateway:MetricsToken"] = MetricsToken;
+    }
 }

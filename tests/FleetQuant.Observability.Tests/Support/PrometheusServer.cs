@@ -9,11 +9,17 @@ namespace FleetQuant.Observability.Tests.Support;
 
 /// <summary>
 /// The real Prometheus (Debian's <c>prometheus</c> binary) on a free loopback port, started with the repository's
-/// <c>deploy/prometheus/prometheus.yml</c> whose default target is swapped for the test host's address.
+/// <c>deploy/prometheus/prometheus.yml</c> whose default target is swapped for the test host's address and, when the host
+/// asks for a metrics token, whose commented <c>authorization</c> block is switched on with a file holding the token.
 /// </summary>
 public sealed class PrometheusServer : IAsyncDisposable
 {
     public const string DefaultTarget = "127.0.0.1:5080";
+
+    /// <summary>The token file the shipped config names; the test writes its own and points the block there.</summary>
+    public const string DefaultCredentialsFile = "/etc/prometheus/fleetquant-metrics-token";
+
+    private static readonly string[] AuthorizationBlock = ["# authorization:", "#   type: Bearer", $"#   credentials_file: {DefaultCredentialsFile}"];
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "fq-prometheus-tests", Guid.NewGuid().ToString("N"));
     private readonly StringBuilder _log = new();
@@ -35,7 +41,7 @@ public sealed class PrometheusServer : IAsyncDisposable
 
     public static string ConfigPath => Path.Combine(RepositoryFiles.Root, "deploy", "prometheus", "prometheus.yml");
 
-    public async Task StartAsync(string target)
+    public async Task StartAsync(string target, string? metricsToken = null)
     {
         var config = await File.ReadAllTextAsync(ConfigPath);
         if (!config.Contains(DefaultTarget, StringComparison.Ordinal))
@@ -43,8 +49,15 @@ public sealed class PrometheusServer : IAsyncDisposable
             throw new InvalidOperationException($"{ConfigPath} no longer targets {DefaultTarget}; the test cannot point it at its host");
         }
         Directory.CreateDirectory(_directory);
+        config = config.Replace(DefaultTarget, target, StringComparison.Ordinal);
+        if (metricsToken is not null)
+        {
+            var tokenFile = Path.Combine(_directory, "metrics-token");
+            await File.WriteAllTextAsync(tokenFile, metricsToken);
+            config = EnableAuthorization(config, tokenFile);
+        }
         var configFile = Path.Combine(_directory, "prometheus.yml");
-        await File.WriteAllTextAsync(configFile, config.Replace(DefaultTarget, target, StringComparison.Ordinal));
+        await File.WriteAllTextAsync(configFile, config);
         var port = FreeTcpPorts.Claim();
         var start = new ProcessStartInfo("prometheus")
         {
@@ -80,6 +93,27 @@ public sealed class PrometheusServer : IAsyncDisposable
         {
             throw new InvalidOperationException($"prometheus exited with {_process.ExitCode}: {Log}");
         }
+    }
+
+    /// <summary>Uncomments the documented bearer-token block, so the test scrapes exactly as an operator following it would.</summary>
+    private static string EnableAuthorization(string config, string tokenFile)
+    {
+        var lines = config.Split('\n').ToList();
+        var start = lines.FindIndex(l => l.Trim() == AuthorizationBlock[0]);
+        if (start < 0 || start + AuthorizationBlock.Length > lines.Count
+            || !AuthorizationBlock.Select((text, i) => lines[start + i].Trim() == text).All(same => same))
+        {
+            throw new InvalidOperationException($"{ConfigPath} no longer carries the commented block `{string.Join(" / ", AuthorizationBlock)}`; the test cannot switch the metrics token on");
+        }
+        for (var i = 0; i < AuthorizationBlock.Length; i++)
+        {
+            var line = lines[start + i];
+            var hash = line.IndexOf('#', StringComparison.Ordinal);
+            // "    # authorization:" → "    authorization:" (the "# " goes, the indentation stays).
+            lines[start + i] = line[..hash] + line[(hash + 2)..];
+        }
+        lines[start + 2] = lines[start + 2].Replace(DefaultCredentialsFile, tokenFile, StringComparison.Ordinal);
+        return string.Join('\n', lines);
     }
 
     /// <summary>Evaluates an instant query; throws with Prometheus' own message when it does not parse or evaluate.</summary>

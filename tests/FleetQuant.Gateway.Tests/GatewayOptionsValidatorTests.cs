@@ -1,0 +1,23 @@
+using FleetQuant.Gateway.Hosting;
+
+namespace FleetQuant.Gateway.Tests;
+
+public sealed class GatewayOptionsValidatorTests
+{
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("", true)]
+    [InlineData("short-token", false)]
+    [InlineData("                    ", false)]
+    [InlineData("metrics-token-0123456789", true)]
+    public void MetricsToken_IsUnsetOrAtLeast16Characters(string? token, bool valid)
+    {
+        var result = new GatewayOptionsValidator().Validate(null, new GatewayOptions { MetricsToken = token });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains("FleetQuant:Gateway:MetricsToken", result.FailureMessage);
+        }
+    }
+}
