@@ -90,7 +90,7 @@ public sealed class BrokerLimitsTests(LimitedBrokerHost host) : IClassFixture<Li
             "--will-topic", status, "--will-payload", "{\"online\":false}", "--will-qos", "1", "--will-retain",
         ]))
         {
-            await WaitForLineAsync(willing.StandardOutput, "SUBACK");
+            await MosquittoClients.WaitForLineAsync(willing.StandardOutput, "SUBACK");
             willing.Kill();
             await willing.WaitForExitAsync();
         }
@@ -139,7 +139,7 @@ public sealed class BrokerLimitsTests(LimitedBrokerHost host) : IClassFixture<Li
                 var holder = MosquittoClients.StartLineBuffered(MosquittoClients.Sub,
                     [.. Connect(device), "-d", "-q", "1", "-t", DeviceTopics.Down(device.DeviceId, DeviceTopics.Command)]);
                 holders.Add(holder);
-                await WaitForLineAsync(holder.StandardOutput, "SUBACK");
+                await MosquittoClients.WaitForLineAsync(holder.StandardOutput, "SUBACK");
             }
             var refused = await MosquittoClients.RunAsync(MosquittoClients.Sub,
                 [.. Connect(devices[^1]), "-q", "1", "-t", DeviceTopics.Down(devices[^1].DeviceId, DeviceTopics.Command), "-W", "5"]);
@@ -166,17 +166,4 @@ public sealed class BrokerLimitsTests(LimitedBrokerHost host) : IClassFixture<Li
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Where(f => f[3] == "0A" && int.Parse(f[1][(f[1].IndexOf(':') + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture) == port)
             .Select(f => f[1][..f[1].IndexOf(':')]);
-
-    private static async Task WaitForLineAsync(StreamReader output, string marker)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (await output.ReadLineAsync(deadline.Token) is { } line)
-        {
-            if (line.Contains(marker, StringComparison.Ordinal))
-            {
-                return;
-            }
-        }
-        throw new InvalidOperationException($"mosquitto_sub ended before printing {marker}");
-    }
 }

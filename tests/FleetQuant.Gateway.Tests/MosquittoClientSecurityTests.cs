@@ -137,7 +137,7 @@ public sealed class MosquittoClientSecurityTests(AllInOneHost host) : IClassFixt
         ]);
         try
         {
-            await WaitForLineAsync(client.StandardOutput, "SUBACK");
+            await MosquittoClients.WaitForLineAsync(client.StandardOutput, "SUBACK");
         }
         finally
         {
@@ -151,19 +151,6 @@ public sealed class MosquittoClientSecurityTests(AllInOneHost host) : IClassFixt
 
     private List<string> Connect(ProvisionDeviceResponse device, string version) =>
         MosquittoClients.Connection(host.MqttHost, host.MqttPort, version, device.DeviceId, device.DeviceId, device.Secret);
-
-    private static async Task WaitForLineAsync(StreamReader output, string marker)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (await output.ReadLineAsync(deadline.Token) is { } line)
-        {
-            if (line.Contains(marker, StringComparison.Ordinal))
-            {
-                return;
-            }
-        }
-        throw new InvalidOperationException($"mosquitto_sub ended before printing {marker}");
-    }
 
     private async Task RollOutAsync(string modelId, string rolloutId, params string[] deviceIds)
     {

@@ -48,6 +48,20 @@ internal static class MosquittoClients
     /// Starts a long-running client (e.g. <c>mosquitto_sub -d</c>) whose output the test reads line by line as it is
     /// written: C stdio buffers a pipe fully, so the client runs under coreutils' <c>stdbuf -oL</c>.
     /// </summary>
+    /// <summary>Reads a running client's output until a line contains <paramref name="marker"/> (20 s deadline).</summary>
+    public static async Task WaitForLineAsync(StreamReader output, string marker)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (await output.ReadLineAsync(deadline.Token) is { } line)
+        {
+            if (line.Contains(marker, StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+        throw new InvalidOperationException($"the client ended before printing {marker}");
+    }
+
     public static Process StartLineBuffered(string binary, IEnumerable<string> arguments)
     {
         Assert.True(File.Exists(binary), $"{binary} is missing: install the Debian package mosquitto-clients");
