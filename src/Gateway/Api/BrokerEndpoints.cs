@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using FleetQuant.Gateway.Broker;
+using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Grains.Fleet;
 using FleetQuant.Grains.Gateway;
