@@ -39,10 +39,23 @@ public sealed record ModelSummary(
             model.DefaultOpset(),
             opsets,
             ops,
-            tensors.Sum(TensorData.ElementCount),
+            ParameterCount(tensors),
             bytes,
             model.Graph.Input.Where(i => !initializers.Contains(i.Name)).Select(Describe).ToList(),
             model.Graph.Output.Select(Describe).ToList());
+    }
+
+    /// <summary>Total elements; a hostile model can declare tensors whose sizes only overflow together.</summary>
+    private static long ParameterCount(IEnumerable<TensorProto> tensors)
+    {
+        try
+        {
+            return tensors.Sum(TensorData.ElementCount);
+        }
+        catch (OverflowException)
+        {
+            throw new OnnxModelException("the model's tensors declare more elements than fit in 64 bits");
+        }
     }
 
     private static string Describe(ValueInfoProto value)

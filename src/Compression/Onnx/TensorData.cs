@@ -19,7 +19,11 @@ public static class TensorData
             {
                 throw new OnnxModelException($"tensor '{tensor.Name}' has a negative dimension {d}");
             }
-            count = checked(count * d);
+            if (d != 0 && count > long.MaxValue / d)
+            {
+                throw new OnnxModelException($"tensor '{tensor.Name}' declares more elements than fit in 64 bits");
+            }
+            count *= d;
         }
         return count;
     }

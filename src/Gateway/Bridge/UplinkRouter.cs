@@ -63,6 +63,7 @@ public sealed class UplinkRouter(IGrainFactory grains, DesiredStateCache desired
 
     private async Task HelloAsync(string deviceId, HelloMessage hello, IDownlink downlink, CancellationToken cancellationToken)
     {
+        hello.Validate();
         if (hello.Profile.DeviceId != deviceId)
         {
             throw new ArgumentException($"hello on {deviceId}'s topic carries the profile of '{hello.Profile.DeviceId}'");

@@ -36,6 +36,11 @@ public sealed class ManifestVerifier(ECDsa serverPublicKey, TimeProvider clock)
         {
             return Reject(ManifestRejection.Malformed, ex.Message);
         }
+        // JSON null satisfies `required`, so a hostile envelope can carry null fields.
+        if (signed.Payload is null || signed.Signature is null || signed.KeyId is null)
+        {
+            return Reject(ManifestRejection.Malformed, "manifest envelope lacks its payload, signature or key id");
+        }
 
         if (!IsSignedByServer(signed))
         {
@@ -50,6 +55,10 @@ public sealed class ManifestVerifier(ECDsa serverPublicKey, TimeProvider clock)
         catch (ProtocolException ex)
         {
             return Reject(ManifestRejection.Malformed, ex.Message);
+        }
+        if (manifest.ModelId is null || manifest.RecipeId is null || manifest.Artifact?.Sha256 is null || manifest.Artifact.ChunkHashes is null)
+        {
+            return Reject(ManifestRejection.Malformed, "manifest lacks its model, recipe or artifact");
         }
 
         if (manifest.DeviceId != deviceId)

@@ -12,6 +12,25 @@ public sealed record HelloMessage
 
     /// <summary>Highest manifest release the device has accepted (its anti-rollback floor).</summary>
     public long LastAcceptedRelease { get; init; }
+
+    /// <summary>
+    /// Throws <see cref="ProtocolException"/> for fields a hostile sender set to JSON null (which satisfies
+    /// <c>required</c>) or to negative sizes.
+    /// </summary>
+    public void Validate()
+    {
+        var p = Profile;
+        if (p is null || AgentVersion is null || p.DeviceId is null || p.HardwareClass is null || p.Arch is null
+            || p.OrtVersion is null || p.AgentVersion is null || p.CpuFeatures is null || p.CpuFeatures.Any(f => f is null)
+            || p.Tags is null || p.Tags.Values.Any(v => v is null))
+        {
+            throw new ProtocolException("HelloMessage: profile, agent version, identity, features and tags must not be null");
+        }
+        if (p.CpuCores < 0 || p.RamBytes < 0 || p.ModelMemoryBudgetBytes < 0 || p.StorageBytes < 0 || p.BandwidthBitsPerSecond < 0 || p.DataCapBytesPerMonth is < 0)
+        {
+            throw new ProtocolException("HelloMessage: cores, memory, storage, bandwidth and data cap must be non-negative");
+        }
+    }
 }
 
 /// <summary>
