@@ -57,6 +57,30 @@ public sealed class UpdateAttackTests : IDisposable
     }
 
     [Fact]
+    public void Rotation_DeviceProvisionedWithTheCurrentKey_AcceptsManifestsCarryingTheWholeChain()
+    {
+        var chain = new[] { Rotate(_a, _b, 1), Rotate(_b, _c, 2) };
+        var verifier = new ManifestVerifier(ManifestTrust.Provisioned(_c.ExportSubjectPublicKeyInfoPem()), new FixedClock(Now));
+
+        var result = verifier.Verify(Sign(_c, Manifest(5), chain), "dev-1", 0);
+
+        Assert.True(result.Accepted, result.Message);
+        Assert.Equal(ManifestKeys.KeyId(_c), result.Trust!.KeyId);
+    }
+
+    [Fact]
+    public void Rotation_DeviceProvisionedPartWay_AppliesOnlyTheRotationsAfterItsKey()
+    {
+        var chain = new[] { Rotate(_a, _b, 1), Rotate(_b, _c, 2) };
+        var verifier = new ManifestVerifier(ManifestTrust.Provisioned(_b.ExportSubjectPublicKeyInfoPem()), new FixedClock(Now));
+
+        var result = verifier.Verify(Sign(_c, Manifest(5), chain), "dev-1", 0);
+
+        Assert.True(result.Accepted, result.Message);
+        Assert.Equal(2, result.Trust!.RotationVersion);
+    }
+
+    [Fact]
     public void ArbitrarySoftware_ManifestSignedByAnUnknownKey_IsRefused()
     {
         var result = Verifier().Verify(Sign(ManifestKeys.Generate(), Manifest(5)), "dev-1", 0);
@@ -136,14 +160,14 @@ public sealed class UpdateAttackTests : IDisposable
     [Fact]
     public void ArbitrarySoftware_RotationBackToARevokedKey_IsRefused()
     {
+        var atB = Verifier().Verify(Sign(_b, Manifest(5), [Rotate(_a, _b, 1)]), "dev-1", 4).Trust;
         var chain = new[] { Rotate(_a, _b, 1), Rotate(_b, _a, 2) };
 
-        var result = Verifier().Verify(Sign(_a, Manifest(5), chain), "dev-1", 0);
+        var result = Verifier().Verify(Sign(_a, Manifest(6), chain), "dev-1", 5, atB);
 
         Assert.Equal(ManifestRejection.BadRotation, result.Rejection);
         Assert.Contains("revoked", result.Message);
-        // The first, sound rotation still counts: the device now trusts B.
-        Assert.Equal(ManifestKeys.KeyId(_b), result.Trust!.KeyId);
+        Assert.Equal(atB, result.Trust);
     }
 
     [Fact]

@@ -91,7 +91,19 @@ public sealed class ManifestVerifier
             {
                 return Reject(ManifestRejection.TooLarge, $"{rotations.Count} key rotations, over the limit of {Limits.MaxRotations}", trust);
             }
-            foreach (var rotation in rotations)
+            // A device provisioned after some rotations trusts a key the chain introduces part-way: the rotations up
+            // to that one are history signed by keys it never knew, so it starts after them. Once it has applied a
+            // rotation, versions alone decide.
+            var start = 0;
+            for (var i = 0; trust.RotationVersion == 0 && i < rotations.Count; i++)
+            {
+                if (NamesKey(rotations[i], trust.KeyId))
+                {
+                    start = i + 1;
+                    break;
+                }
+            }
+            foreach (var rotation in rotations.Skip(start))
             {
                 var step = ApplyRotation(rotation, trust);
                 if (step.Rejection is { } refused)
@@ -196,6 +208,18 @@ public sealed class ManifestVerifier
             return RotationStep.Refused($"key rotation {rotation.Version} hands trust to the revoked key {newKeyId}");
         }
         return new RotationStep(new ManifestTrust { KeyPem = newKeyPem, KeyId = newKeyId, RotationVersion = rotation.Version, RevokedKeyIds = revoked }, null);
+    }
+
+    private static bool NamesKey(SignedKeyRotation signed, string keyId)
+    {
+        try
+        {
+            return ProtocolJson.Deserialize<KeyRotation>(Encoding.UTF8.GetBytes(signed.Payload)).NewKeyId == keyId;
+        }
+        catch (ProtocolException)
+        {
+            return false;
+        }
     }
 
     private string? CheckTransfer(string what, TransferObject transfer)
