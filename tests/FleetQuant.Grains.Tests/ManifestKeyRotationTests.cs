@@ -43,7 +43,6 @@ public sealed class ManifestKeyRotationTests : IDisposable
         string rotatedId;
         using (var key = NewKey())
         {
-            _ = key.PublicKeyPem;
             key.Rotate(Now);
             rotatedId = key.Signer.KeyId;
         }
@@ -71,6 +70,17 @@ public sealed class ManifestKeyRotationTests : IDisposable
 
         var failure = Assert.Throws<CryptographicException>(() => mismatched.Signer);
         Assert.Contains("deploy the key and the rotations file together", failure.Message);
+    }
+
+    [Fact]
+    public void Rotate_BackToARetiredKey_IsRefused()
+    {
+        using var key = NewKey();
+        _ = key.Signer; // the key file is created on first use
+        using var first = ManifestKeys.ImportPem(File.ReadAllText(Path.Combine(_dir, "manifest-key.pem")));
+        key.Rotate(Now);
+
+        Assert.Throws<ArgumentException>(() => key.Rotate(Now, first));
     }
 
     [Fact]

@@ -53,6 +53,11 @@ public sealed class ManifestKey : IDisposable
             var current = Current;
             next ??= ManifestKeys.Generate();
             RequireP256(next);
+            var nextId = ManifestKeys.KeyId(next);
+            if (nextId == current.Signer.KeyId || current.Rotations.Any(r => Statement(r).RevokedKeyIds.Contains(nextId)))
+            {
+                throw new ArgumentException($"key {nextId} was used before and is revoked; rotate to a new key", nameof(next));
+            }
             var version = current.Rotations.Count == 0 ? 1 : Version(current.Rotations[^1]) + 1;
             var rotation = current.Signer.Rotate(next, version, now, _settings.RotationLifetime);
             var chain = current.Rotations.Append(rotation).ToArray();
