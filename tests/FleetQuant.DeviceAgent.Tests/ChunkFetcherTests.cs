@@ -115,7 +115,56 @@ public sealed class ChunkFetcherTests : IDisposable
         Assert.Equal(11 - stats.ChunksResumed, requested.Distinct().Count());
     }
 
+    [Fact]
+    public async Task SlowRetrieval_TransferWithoutProgress_FailsAfterTheStallTimeout()
+    {
+        // A source that takes every request and never answers; each request costs a minute of (fake) time.
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+        var fetcher = new ChunkFetcher(ChunkTable.Describe(_content, ChunkSize), new ModelStore(_dir), (_, _) =>
+        {
+            clock.Advance(TimeSpan.FromMinutes(1));
+            return Task.CompletedTask;
+        }, linkBitsPerSecond: 8 * 1024, throttle: null, clock)
+        {
+            StallTimeout = TimeSpan.FromMinutes(3),
+        };
+
+        var failure = await Assert.ThrowsAsync<TransferFailedException>(() => fetcher.FetchAsync(null, new CancellationTokenSource(Deadline).Token));
+
+        Assert.Contains("verified for", failure.Message);
+        Assert.Contains("too slow or stopped", failure.Message);
+    }
+
+    [Fact]
+    public async Task SlowRetrieval_SlowButSteadySource_CompletesWithinTheStallTimeout()
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+        ChunkFetcher? fetcher = null;
+        fetcher = new ChunkFetcher(ChunkTable.Describe(_content, ChunkSize), new ModelStore(_dir), (request, _) =>
+        {
+            clock.Advance(TimeSpan.FromMinutes(1));
+            fetcher!.Offer(Frame(request));
+            return Task.CompletedTask;
+        }, linkBitsPerSecond: 8 * 1024, throttle: null, clock)
+        {
+            StallTimeout = TimeSpan.FromMinutes(3),
+        };
+
+        var (content, _) = await fetcher.FetchAsync(null, new CancellationTokenSource(Deadline).Token);
+
+        Assert.Equal(_content, content);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
+    {
+        private long _ticks = start.UtcTicks;
+
+        public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+    }
 
     private ChunkFetcher NewFetcher(ModelStore store, Func<ChunkRequest, CancellationToken, Task> send, bool persistEveryChunk = false) =>
         new(ChunkTable.Describe(_content, ChunkSize), store, send, linkBitsPerSecond: 100_000_000, throttle: null, TimeProvider.System)

@@ -1,10 +1,29 @@
 using FleetQuant.Gateway.Bridge;
+using FleetQuant.Grains.Gateway;
+using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 
 namespace FleetQuant.Gateway.Tests;
 
 public sealed class MessageMappingTests
 {
+    [Fact]
+    public void DesiredState_CarriesTheKeyRotationChainToTheWire()
+    {
+        using var first = ManifestKeys.Generate();
+        using var second = ManifestKeys.Generate();
+        var rotation = new ManifestSigner(first).Rotate(second, 1, DateTimeOffset.UnixEpoch, TimeSpan.FromDays(1));
+        var signed = new SignedDesiredState("dev-1", 3, "{}", "c2ln", ManifestKeys.KeyId(second))
+        {
+            Rotations = ProtocolJson.SerializeToString(new[] { rotation }),
+        };
+
+        var wire = MessageMapping.ToWire(signed);
+
+        Assert.Equal([rotation], wire.Rotations!);
+        Assert.Null(MessageMapping.ToWire(signed with { Rotations = null }).Rotations);
+    }
+
     [Fact]
     public void Telemetry_PassesLatencySamplesThroughUnchanged()
     {

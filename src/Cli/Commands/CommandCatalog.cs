@@ -21,5 +21,6 @@ public static class CommandCatalog
         RolloutsCommand.Create(),
         DevicesCommand.Create(),
         DemoCommand.Create(),
+        ManifestKeyCommand.Create(),
     ];
 }

@@ -18,4 +18,7 @@ public sealed record AgentState
     public InstalledModel? Previous { get; init; }
 
     public DownloadProgress? Download { get; init; }
+
+    /// <summary>The manifest key trusted after key rotations; null until the first rotation (the provisioned key).</summary>
+    public ManifestTrust? Trust { get; init; }
 }

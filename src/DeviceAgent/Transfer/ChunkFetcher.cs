@@ -50,7 +50,14 @@ public sealed class ChunkFetcher
         // measured to answer more slowly than that gets longer.
         var chunkSeconds = transferObject.ChunkSize * 8.0 / Math.Max(1, linkBitsPerSecond);
         _timeout = new RetransmitTimeout(TimeSpan.FromSeconds(Math.Max(5, 4 * chunkSeconds)), TimeSpan.FromMinutes(1));
+        StallTimeout = TimeSpan.FromSeconds(Math.Max(600, 8 * chunkSeconds));
     }
+
+    /// <summary>
+    /// The transfer fails when no chunk verifies for this long (slow-retrieval attack, or a source that stopped): at
+    /// least ten minutes, more on links where one chunk takes over a minute and a quarter.
+    /// </summary>
+    public TimeSpan StallTimeout { get; init; }
 
     /// <summary>How often verified progress is flushed and recorded; a reboot loses at most this much work.</summary>
     public TimeSpan PersistInterval { get; init; } = TimeSpan.FromSeconds(1);
@@ -81,6 +88,7 @@ public sealed class ChunkFetcher
         long received = 0;
         int fetched = 0, corrupt = 0, timeouts = 0;
         var lastPersist = started;
+        var lastProgress = started;
 
         await using (var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read))
         {
@@ -88,6 +96,11 @@ public sealed class ChunkFetcher
             var next = 0;
             while (verified.Cast<bool>().Any(v => !v))
             {
+                var stalled = _clock.GetUtcNow() - lastProgress;
+                if (stalled > StallTimeout)
+                {
+                    throw new TransferFailedException($"no chunk of {_object.Sha256[..12]}… verified for {stalled.TotalSeconds:0} s (limit {StallTimeout.TotalSeconds:0} s): the source is too slow or stopped");
+                }
                 next = await FillWindowAsync(verified, count, next, cancellationToken);
                 var frame = await NextFrameAsync(cancellationToken);
                 if (frame.ObjectSha256 != _object.Sha256 || frame.Offset % _object.ChunkSize != 0)
@@ -128,6 +141,7 @@ public sealed class ChunkFetcher
                 await file.WriteAsync(frame.Data, cancellationToken);
                 verified[index] = true;
                 fetched++;
+                lastProgress = _clock.GetUtcNow();
                 progress?.Invoke(VerifiedBytes(verified, count), _object.Size);
                 if (_clock.GetUtcNow() - lastPersist >= PersistInterval)
                 {

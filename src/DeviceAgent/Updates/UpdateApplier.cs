@@ -86,7 +86,14 @@ public sealed class UpdateApplier(
     private async Task ApplyAsync(byte[] payload, CancellationToken cancellationToken)
     {
         var state = store.State;
-        var verdict = verifier.Verify(payload, deviceId, state.LastAcceptedRelease);
+        var verdict = verifier.Verify(payload, deviceId, state.LastAcceptedRelease, state.Trust);
+        if (verdict.Trust is { } trust && trust.RotationVersion > (state.Trust?.RotationVersion ?? 0))
+        {
+            // Persisted before anything else, also when the manifest itself is refused: the rotations verified.
+            store.Update(s => s with { Trust = trust });
+            logger.LogInformation("{Device} now trusts manifest key {KeyId} (rotation {Version})", deviceId, trust.KeyId, trust.RotationVersion);
+            state = store.State;
+        }
         if (!verdict.Accepted)
         {
             // The retained manifest of the release already installed comes back on every reconnect: not news.

@@ -41,5 +41,11 @@ public static class MessageMapping
     }
 
     public static SignedManifest ToWire(SignedDesiredState signed) =>
-        new() { Payload = signed.Payload, Signature = signed.Signature, KeyId = signed.KeyId };
+        new()
+        {
+            Payload = signed.Payload,
+            Signature = signed.Signature,
+            KeyId = signed.KeyId,
+            Rotations = signed.Rotations is { } chain ? ProtocolJson.Deserialize<SignedKeyRotation[]>(System.Text.Encoding.UTF8.GetBytes(chain)) : null,
+        };
 }

@@ -10,4 +10,9 @@ public sealed record SignedDesiredState(
     [property: Id(1)] long Release,
     [property: Id(2)] string Payload,
     [property: Id(3)] string Signature,
-    [property: Id(4)] string KeyId);
+    [property: Id(4)] string KeyId)
+{
+    /// <summary>The key rotation chain as JSON (an array of signed rotations), or null before the first rotation.</summary>
+    [Id(5)]
+    public string? Rotations { get; init; }
+}

@@ -11,6 +11,7 @@ public static class GatewaySupportExtensions
         services.AddOptions<ManifestOptions>().BindConfiguration(ManifestOptions.Section)
             .Validate(o => o.ChunkSize is > 0 and <= FleetQuant.Protocol.Transfer.ChunkTable.MaxChunkSize, $"{ManifestOptions.Section}:ChunkSize must be 1..131072")
             .Validate(o => o.Lifetime > TimeSpan.Zero, $"{ManifestOptions.Section}:Lifetime must be positive")
+            .Validate(o => o.RotationLifetime > TimeSpan.Zero, $"{ManifestOptions.Section}:RotationLifetime must be positive")
             .ValidateOnStart();
         services.TryAddSingleton<ManifestKey>();
         services.TryAddSingleton(new HotObjectCache());

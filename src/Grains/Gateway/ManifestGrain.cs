@@ -2,6 +2,7 @@ using FleetQuant.Compression.Evaluation;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Hosting;
 using FleetQuant.Protocol.Manifests;
+using FleetQuant.Protocol.Messages;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -50,8 +51,11 @@ public sealed class ManifestGrain(
             SmokeTest = await SmokeTestAsync(deviceId, desired.ArtifactHash, hints),
             InputHints = hints.ToMessage(),
         };
-        var signed = key.Signer.Sign(manifest);
-        return new SignedDesiredState(deviceId, desired.Release, signed.Payload, signed.Signature, signed.KeyId);
+        var signed = key.Sign(manifest);
+        return new SignedDesiredState(deviceId, desired.Release, signed.Payload, signed.Signature, signed.KeyId)
+        {
+            Rotations = signed.Rotations is { } chain ? ProtocolJson.SerializeToString(chain) : null,
+        };
     }
 
     public async Task Publish(string deviceId, DesiredState desired)

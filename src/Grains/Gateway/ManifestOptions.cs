@@ -13,6 +13,15 @@ public sealed class ManifestOptions
     /// <summary>The signing key itself as PKCS#8/EC PEM; when set, <see cref="KeyPath"/> is not used.</summary>
     public string? PrivateKeyPem { get; set; }
 
+    /// <summary>
+    /// The chain of key rotation statements sent with every manifest; default <c>manifest-rotations.json</c> next
+    /// to <see cref="KeyPath"/>. Missing means no rotation yet.
+    /// </summary>
+    public string? RotationsPath { get; set; }
+
+    /// <summary>How long a rotation statement is valid: a device offline for longer must be provisioned again.</summary>
+    public TimeSpan RotationLifetime { get; set; } = TimeSpan.FromDays(365);
+
     /// <summary>How long a manifest stays valid after it is issued.</summary>
     public TimeSpan Lifetime { get; set; } = TimeSpan.FromDays(7);
 

@@ -104,4 +104,11 @@ public sealed record SignedManifest
     public required string Signature { get; init; }
 
     public required string KeyId { get; init; }
+
+    /// <summary>
+    /// Key rotations, oldest first, that lead from a provisioned key to the key that signed this manifest; a device
+    /// applies those above its last applied version before checking the signature. Not covered by the signature:
+    /// each rotation is signed by the key it replaces.
+    /// </summary>
+    public IReadOnlyList<SignedKeyRotation>? Rotations { get; init; }
 }

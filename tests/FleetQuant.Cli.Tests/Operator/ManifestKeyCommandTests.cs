@@ -1,0 +1,42 @@
+using System.Text;
+using FleetQuant.Protocol.Manifests;
+using FleetQuant.Protocol.Messages;
+
+namespace FleetQuant.Cli.Tests.Operator;
+
+/// <summary><c>fleetquant manifest-key rotate</c>: the offline rotation for keys deployed from a secret.</summary>
+public sealed class ManifestKeyCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("fq-cli-mkey").FullName;
+
+    [Fact]
+    public void Rotate_ReplacesTheKey_AndExtendsTheChainSignedByTheOldKey()
+    {
+        var keyPath = Path.Combine(_dir, "manifest-key.pem");
+        using var first = ManifestKeys.Generate();
+        File.WriteAllText(keyPath, first.ExportPkcs8PrivateKeyPem());
+
+        var once = CliProcess.Run("manifest-key", "rotate", "--key", keyPath);
+        var twice = CliProcess.Run("manifest-key", "rotate", "--key", keyPath);
+
+        Assert.True(once.ExitCode == 0, once.StdErr);
+        Assert.True(twice.ExitCode == 0, twice.StdErr);
+        Assert.Contains("(rotation 2)", twice.StdOut);
+        using var current = ManifestKeys.ImportPem(File.ReadAllText(keyPath));
+        var chain = ProtocolJson.Deserialize<SignedKeyRotation[]>(File.ReadAllBytes(Path.Combine(_dir, "manifest-rotations.json")));
+        Assert.Equal(ManifestKeys.KeyId(first), chain[0].KeyId);
+        Assert.Equal(ManifestKeys.KeyId(current), ProtocolJson.Deserialize<KeyRotation>(Encoding.UTF8.GetBytes(chain[^1].Payload)).NewKeyId);
+        Assert.True(File.Exists($"{keyPath}.{ManifestKeys.KeyId(first)}.retired"));
+    }
+
+    [Fact]
+    public void Rotate_WithoutAKeyFile_FailsWithOneLine()
+    {
+        var result = CliProcess.Run("manifest-key", "rotate", "--key", Path.Combine(_dir, "missing.pem"));
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("no manifest key at", result.StdErr);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}
