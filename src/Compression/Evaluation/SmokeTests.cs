@@ -14,8 +14,11 @@ public static class SmokeTests
     /// <summary>Allowed max absolute error, relative to the largest expected magnitude (at least 1e-3 absolute).</summary>
     public const double RelativeTolerance = 1e-3;
 
-    /// <summary>Bytes of input a smoke test may carry (it rides in every manifest).</summary>
-    public const int MaxInputBytes = 1 << 20;
+    /// <summary>
+    /// Bytes of input a smoke test may carry: it rides in every manifest, base64 (4/3 larger), and a manifest message is
+    /// at most <see cref="FleetQuant.Protocol.Messages.ProtocolJson.MaxMessageBytes"/> (256 KiB) — so 128 KiB of input.
+    /// </summary>
+    public const int MaxInputBytes = 128 * 1024;
 
     public static SmokeTest Build(InferenceSession session, InputHints hints, int seed)
     {

@@ -87,7 +87,7 @@ public sealed class ManifestVerifier
         // JSON null satisfies `required`, so a hostile envelope can carry null fields.
         if (signed.Payload is null || signed.Signature is null || signed.KeyId is null)
         {
-            return Reject(ManifestRejection.Malformed, "manifest envelope lacks its payload, signature or key id");
+            return Reject(ManifestRejection.Malformed, "manifest envelope lacks its payload, signature or key id", trust);
         }
 
         if (signed.Rotations is { Count: > 0 } rotations)
@@ -95,6 +95,10 @@ public sealed class ManifestVerifier
             if (rotations.Count > Limits.MaxRotations)
             {
                 return Reject(ManifestRejection.TooLarge, $"{rotations.Count} key rotations, over the limit of {Limits.MaxRotations}", trust);
+            }
+            if (rotations.Any(r => r?.Payload is null || r.Signature is null || r.KeyId is null))
+            {
+                return Reject(ManifestRejection.Malformed, "a key rotation lacks its payload, signature or key id", trust);
             }
             // A device provisioned after some rotations trusts a key the chain introduces part-way: the rotations up
             // to that one are history signed by keys it never knew, so it starts after them. Once it has applied a
@@ -140,7 +144,7 @@ public sealed class ManifestVerifier
         }
         if (manifest.ModelId is null || manifest.RecipeId is null || manifest.Artifact?.Sha256 is null || manifest.Artifact.ChunkHashes is null)
         {
-            return Reject(ManifestRejection.Malformed, "manifest lacks its model, recipe or artifact");
+            return Reject(ManifestRejection.Malformed, "manifest lacks its model, recipe or artifact", trust);
         }
 
         if (manifest.DeviceId != deviceId)
