@@ -7,6 +7,7 @@ using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Transfer;
 using Microsoft.Extensions.Logging.Abstractions;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.DeviceAgent.Tests;
 
@@ -129,20 +130,5 @@ public sealed class UpdateApplierAttackTests : IDisposable
     private static byte[] Sign(ECDsa key, UpdateManifest manifest, IReadOnlyList<SignedKeyRotation>? chain = null) =>
         ProtocolJson.Serialize(new ManifestSigner(key).Sign(manifest, chain));
 
-    private static UpdateManifest Manifest(long release) => new()
-    {
-        DeviceId = "dev-1",
-        ModelId = "fashion",
-        ModelVersion = 1,
-        RecipeId = "q4b32a",
-        Release = release,
-        IssuedAt = Now.AddMinutes(-1),
-        ExpiresAt = Now.AddDays(1),
-        Artifact = ChunkTable.Describe(new byte[1000], 256),
-    };
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
+    private static UpdateManifest Manifest(long release) => ManifestFixtures.Manifest(release, Now);
 }

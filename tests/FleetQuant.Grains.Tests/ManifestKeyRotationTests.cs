@@ -4,6 +4,7 @@ using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Transfer;
 using Microsoft.Extensions.Options;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Grains.Tests;
 
@@ -107,9 +108,4 @@ public sealed class ManifestKeyRotationTests : IDisposable
         ExpiresAt = Now.AddDays(30),
         Artifact = ChunkTable.Describe(new byte[100], 64),
     };
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Transfer;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Protocol.Tests;
 
@@ -87,20 +88,5 @@ public sealed class ManifestVerifierTests
 
     private byte[] Sign(UpdateManifest manifest) => ProtocolJson.Serialize(new ManifestSigner(_serverKey).Sign(manifest));
 
-    private static UpdateManifest Manifest(long release) => new()
-    {
-        DeviceId = "dev-1",
-        ModelId = "fashion",
-        ModelVersion = 1,
-        RecipeId = "q4b32a",
-        Release = release,
-        IssuedAt = Now.AddMinutes(-1),
-        ExpiresAt = Now.AddDays(1),
-        Artifact = ChunkTable.Describe(new byte[1000], 256),
-    };
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
+    private static UpdateManifest Manifest(long release) => ManifestFixtures.Manifest(release, Now);
 }

@@ -123,9 +123,4 @@ public sealed class ManifestFuzzTests
         ExpiresAt = Now.AddDays(1),
         Artifact = ChunkTable.Describe(new byte[1000], 256),
     };
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }
