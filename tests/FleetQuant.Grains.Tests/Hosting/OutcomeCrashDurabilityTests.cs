@@ -1,15 +1,9 @@
-using FleetQuant.Grains.Artifacts;
 using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Gateway;
-using FleetQuant.Grains.Hosting;
 using FleetQuant.Grains.Models;
-using FleetQuant.Grains.Persistence;
 using FleetQuant.Grains.Planning;
 using FleetQuant.Grains.Rollouts;
 using FleetQuant.Grains.Tests.Support;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Hosting;
 using Orleans.TestingHost;
 
 namespace FleetQuant.Grains.Tests.Hosting;
@@ -98,35 +92,5 @@ public sealed class OutcomeCrashDurabilityTests : IDisposable
         await device.ReportUpdate(new UpdateProgress(desired.Release, UpdateStatus.Succeeded, desired.TransferBytes, null));
     }
 
-    private async Task<InProcessTestCluster> StartClusterAsync()
-    {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.Options.ServiceId = _serviceId;
-        builder.ConfigureSilo((_, silo) =>
-        {
-            foreach (var name in StorageNames.All)
-            {
-                silo.AddSqliteGrainStorage(name, options => options.DataDirectory = _directory.Path);
-            }
-            silo.UseSqliteReminderService(options => options.DataDirectory = _directory.Path);
-            silo.Services.Configure<ReminderOptions>(options => options.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
-            silo.Services.AddSingleton<IArtifactStore>(new FileArtifactStore(Path.Combine(_directory.Path, "artifacts")));
-            silo.AddFleetQuantGrains();
-            silo.Services.Configure<ManifestOptions>(o => o.KeyPath = Path.Combine(_directory.Path, "manifest-key.pem"));
-            silo.Services.Configure<CompressionOptions>(o =>
-            {
-                o.Parallelism = 2;
-                o.LadderRecipes = ["fp32", "q8cs"];
-                o.LadderMixedPrecision = false;
-            });
-            silo.Services.Configure<RolloutOptions>(o =>
-            {
-                o.ReminderPeriod = TimeSpan.FromSeconds(1);
-                o.TickPeriod = TimeSpan.FromMilliseconds(250);
-            });
-        });
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
-    }
+    private Task<InProcessTestCluster> StartClusterAsync() => SqliteFleetCluster.StartAsync(_serviceId, _directory.Path);
 }

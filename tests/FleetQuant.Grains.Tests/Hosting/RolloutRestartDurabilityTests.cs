@@ -1,16 +1,10 @@
-using FleetQuant.Grains.Artifacts;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Fleet;
-using FleetQuant.Grains.Gateway;
-using FleetQuant.Grains.Hosting;
 using FleetQuant.Grains.Models;
-using FleetQuant.Grains.Persistence;
 using FleetQuant.Grains.Planning;
 using FleetQuant.Grains.Rollouts;
 using FleetQuant.Grains.Tests.Support;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Hosting;
 using Orleans.TestingHost;
 
 namespace FleetQuant.Grains.Tests.Hosting;
@@ -24,7 +18,6 @@ public sealed class RolloutRestartDurabilityTests : IDisposable
     private const int DeviceCount = 50;
     private const string ModelId = "restart-model";
     private const string Secret = "restart-secret-0123456789";
-    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Soak = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
 
@@ -121,36 +114,5 @@ public sealed class RolloutRestartDurabilityTests : IDisposable
     private static Task<RolloutView> WaitAsync(IRolloutGrain rollout, Func<RolloutView, bool> condition, string what) =>
         Eventually.Until(rollout.GetView, condition, what, Deadline);
 
-    private async Task<InProcessTestCluster> StartClusterAsync()
-    {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.Options.ServiceId = _serviceId;
-        builder.ConfigureSilo((_, silo) =>
-        {
-            foreach (var name in StorageNames.All)
-            {
-                silo.AddSqliteGrainStorage(name, options => options.DataDirectory = _directory.Path);
-            }
-            silo.UseSqliteReminderService(options => options.DataDirectory = _directory.Path);
-            silo.Services.Configure<ReminderOptions>(options => options.MinimumReminderPeriod = ReminderPeriod);
-            silo.Services.AddSingleton(new FleetClock(_time));
-            silo.Services.AddSingleton<IArtifactStore>(new FileArtifactStore(Path.Combine(_directory.Path, "artifacts")));
-            silo.AddFleetQuantGrains();
-            silo.Services.Configure<ManifestOptions>(o => o.KeyPath = Path.Combine(_directory.Path, "manifest-key.pem"));
-            silo.Services.Configure<CompressionOptions>(o =>
-            {
-                o.Parallelism = 2;
-                o.LadderRecipes = ["fp32", "q8cs"];
-                o.LadderMixedPrecision = false;
-            });
-            silo.Services.Configure<RolloutOptions>(o =>
-            {
-                o.ReminderPeriod = ReminderPeriod;
-                o.TickPeriod = TimeSpan.FromMilliseconds(250);
-            });
-        });
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
-    }
+    private Task<InProcessTestCluster> StartClusterAsync() => SqliteFleetCluster.StartAsync(_serviceId, _directory.Path, _time);
 }
