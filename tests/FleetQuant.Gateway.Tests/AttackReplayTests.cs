@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using FleetQuant.Gateway.Api;
+using FleetQuant.Gateway.Bridge;
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Grains.Devices;
@@ -251,6 +252,35 @@ public sealed class AttackReplayTests(AttackReplayHost host) : IClassFixture<Att
         var rollout = await Eventually.Until(() => host.Http.GetFromJsonAsync<RolloutView>("/api/rollouts/atk-ro-g", Json)!,
             r => r!.Counts.GetValueOrDefault(DeviceRolloutStatus.Failed) == 1, "the rollout to count the device failed");
         Assert.Equal(0, rollout!.Counts.GetValueOrDefault(DeviceRolloutStatus.Succeeded));
+        await AssertFleetHealthyAsync();
+    }
+
+    [Fact]
+    public async Task OutcomeReport_IsStoredBeforeTheDeviceGetsItsPubAck()
+    {
+        var device = await GatewayTestData.ProvisionAsync(host.Http, "atk-i-1");
+        var desired = await RollOutAsync("atk-ro-i", device);
+        await using var client = new TestMqttClient();
+        Assert.Equal(MQTTnet.MqttClientConnectResultCode.Success,
+            await client.ConnectAsync(host.MqttHost, host.MqttPort, device.DeviceId, device.DeviceId, device.Secret));
+        // With the Gateway's uplink subscription down, nothing that is handled after the PUBACK can be handled at all.
+        var bridge = host.Services.GetRequiredService<MqttBridge>();
+        await bridge.StopAsync(CancellationToken.None);
+        try
+        {
+            var ack = await client.PublishAsync(DeviceTopics.Up(device.DeviceId, DeviceTopics.Update),
+                new UpdateReport { Release = desired.Release, Stage = UpdateStage.Failed, Reason = "smoke test failed" });
+
+            // Read at once, not eventually: a crash after the PUBACK must find the outcome already written.
+            Assert.Equal(MQTTnet.MqttClientPublishReasonCode.Success, ack);
+            var view = await host.Services.GetRequiredService<IGrainFactory>().GetGrain<IDeviceGrain>(device.DeviceId).GetView();
+            Assert.Contains(view.History, h => h.Release == desired.Release && !h.Succeeded);
+        }
+        finally
+        {
+            await bridge.StartAsync(CancellationToken.None);
+            await Eventually.Until(() => Task.FromResult(bridge.IsConnected), connected => connected, "the bridge reconnected");
+        }
         await AssertFleetHealthyAsync();
     }
 

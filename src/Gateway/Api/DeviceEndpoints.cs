@@ -46,15 +46,14 @@ public static class DeviceEndpoints
     }
 
     private static async Task<ProvisionDeviceResponse> RotateSecretAsync(string deviceId, IGrainFactory grains, BrokerEndpoint broker,
-        DeviceCredentialCheck credentials, IOptions<GatewayOptions> options)
+        IOptions<GatewayOptions> options)
     {
         if (!DeviceTopics.IsValidDeviceId(deviceId))
         {
             throw ApiRequestException.BadRequest($"device id must be {DeviceTopics.DeviceIdGrammar}");
         }
+        // The grain tells every Gateway to forget the old secret and close the device's session.
         var result = await grains.GetGrain<IDeviceGrain>(deviceId).RotateSecret();
-        // This Gateway stops trusting the old secret at once; others within FleetQuant:Mqtt:CredentialCacheTime.
-        credentials.Forget(deviceId);
         return await CredentialsAsync(result, grains, broker, options.Value);
     }
 

@@ -16,7 +16,8 @@ public interface IDeviceGrain : IGrainWithStringKey
     [Alias("Provision")]
     Task<ProvisionResult> Provision(ProvisionRequest request);
 
-    /// <summary>Replaces the device's secret with a new random one, returned once; the old secret is refused from now on.</summary>
+    /// <summary>Replaces the device's secret with a new random one, returned once; the old secret is refused from now on
+    /// and every Gateway is told to forget it and close the device's open session.</summary>
     [Alias("RotateSecret")]
     Task<ProvisionResult> RotateSecret();
 

@@ -70,6 +70,15 @@ public sealed class DeviceGrain(
         var secret = DeviceSecret.Generate();
         (S.SecretSalt, S.SecretHash) = DeviceSecret.Protect(secret);
         await SaveAsync(indexChanged: false);
+        try
+        {
+            await GrainFactory.GetGrain<IGatewayDirectoryGrain>(GatewayDirectory.ShardOf(DeviceId)).RevokeCredentials(DeviceId);
+        }
+        catch (Exception ex)
+        {
+            // The new secret is stored: Gateways that were not told stop trusting the old one within their credential cache time.
+            logger.LogWarning("could not tell the Gateways that the secret of {Device} changed: {Reason}", DeviceId, ex.Message);
+        }
         return new ProvisionResult(DeviceId, secret);
     }
 
