@@ -333,7 +333,7 @@ public sealed class DeviceGrain(
     {
         S.Release++;
         S.Desired = new DesiredState(target.ModelId, target.Version, target.RecipeId, target.ArtifactHash, target.ArtifactBytes,
-            delta, S.Release, rolloutId, reason, clock.UtcNow);
+            delta, S.Release, rolloutId, reason, clock.UtcNow, S.Profile?.Arch);
         S.State = S.CurrentArtifactHash == target.ArtifactHash ? DeviceState.UpToDate : DeviceState.Updating;
         return S.Desired;
     }
