@@ -93,6 +93,24 @@ public sealed class AttackReplayTests(AttackReplayHost host) : IClassFixture<Att
     }
 
     [Fact]
+    public async Task TelemetryWithOneNegativeLatency_DropsThatValueAndKeepsTheRest()
+    {
+        var device = await GatewayTestData.ProvisionAsync(host.Http, "atk-a-2");
+        var outOfRange = await RejectedInMetricsAsync("out-of-range");
+        var payload = $$"""{"at":"{{DateTimeOffset.UtcNow:O}}","inferences":3,"latenciesMs":[2.0,-5.0,4.0],"memoryBytes":123456}""";
+
+        var run = await PublishAsync(device, DeviceTopics.Telemetry, payload);
+        Assert.True(run.ExitCode == 0, run.ToString());
+
+        var telemetry = (await Eventually.Until(() => host.Http.GetFromJsonAsync<DeviceView>($"/api/devices/{device.DeviceId}", Json)!,
+            v => v!.Telemetry.Reports > 0, "the telemetry stored"))!.Telemetry;
+        Assert.Equal(3, telemetry.Inferences);
+        Assert.Equal(123456, telemetry.PeakMemoryBytes);
+        Assert.InRange(telemetry.LatencyP50Ms!.Value, 2.0, 4.0);
+        await Eventually.Until(() => RejectedInMetricsAsync("out-of-range"), n => n >= outOfRange + 1, "the negative latency counted");
+    }
+
+    [Fact]
     public async Task TelemetryLatenciesOf1e308AfterASuccessReport_KeepTheLatencySumFinite()
     {
         var device = await GatewayTestData.ProvisionAsync(host.Http, "atk-b-1");

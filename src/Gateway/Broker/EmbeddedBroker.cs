@@ -110,7 +110,7 @@ public sealed class EmbeddedBroker(
         if (Volatile.Read(ref _connections) >= options.Value.MaxConnections)
         {
             // The Gateway's own account was let in above: a full broker must not lock out the bridge.
-            Refuse(args, MqttConnectReasonCode.QuotaExceeded, $"the broker is at its limit of {options.Value.MaxConnections} connections", RejectionReason.RateLimited);
+            Refuse(args, MqttConnectReasonCode.QuotaExceeded, $"the broker is at its limit of {options.Value.MaxConnections} connections", RejectionReason.ConnectionLimit);
             return;
         }
         if (args.UserName is null || args.UserName == account.User || args.ClientId != args.UserName)
