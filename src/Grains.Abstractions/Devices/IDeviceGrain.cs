@@ -43,11 +43,11 @@ public interface IDeviceGrain : IGrainWithStringKey
     Task ReportConnection(bool online);
 
     /// <summary>
-    /// The Gateway served <paramref name="bytes"/> of <paramref name="objectSha256"/> (the desired artifact or its delta)
-    /// to this device: the evidence a later success report is checked against.
+    /// The Gateway served <paramref name="length"/> bytes at <paramref name="offset"/> of <paramref name="objectSha256"/>
+    /// (the desired artifact or its delta) to this device: the evidence a later success report is checked against.
     /// </summary>
     [Alias("RecordChunkServed")]
-    Task RecordChunkServed(string objectSha256, long bytes);
+    Task RecordChunkServed(string objectSha256, long offset, long length);
 
     [Alias("GetDesiredState")]
     Task<DesiredState?> GetDesiredState();

@@ -175,19 +175,21 @@ public sealed class DeviceGrain(
         }
     }
 
-    public Task RecordChunkServed(string objectSha256, long bytes)
+    public Task RecordChunkServed(string objectSha256, long offset, long length)
     {
-        if (S.Desired is not { } desired || bytes <= 0 || (objectSha256 != desired.ArtifactHash && objectSha256 != desired.Delta?.DeltaHash))
+        if (S.Desired is not { } desired || offset < 0 || length <= 0 || length > DeviceBounds.MaxStorageBytes - offset
+            || (objectSha256 != desired.ArtifactHash && objectSha256 != desired.Delta?.DeltaHash))
         {
             return Task.CompletedTask;
         }
         var index = S.Served.FindIndex(o => o.ObjectHash == objectSha256);
-        var served = index < 0 ? 0 : S.Served[index].Bytes;
+        // Null in state written before ranges were kept.
+        var ranges = index < 0 ? [] : S.Served[index].Ranges ?? [];
         if (index >= 0)
         {
             S.Served.RemoveAt(index);
         }
-        S.Served.Add(new ServedObject(objectSha256, served + Math.Min(bytes, DeviceBounds.MaxStorageBytes - served)));
+        S.Served.Add(new ServedObject(objectSha256, ServedRanges.Add(ranges, offset, offset + length)));
         if (S.Served.Count > ServedObjectsKept)
         {
             S.Served.RemoveAt(0);
