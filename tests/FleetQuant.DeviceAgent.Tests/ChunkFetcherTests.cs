@@ -119,15 +119,7 @@ public sealed class ChunkFetcherTests : IDisposable
     public async Task SlowRetrieval_TransferWithoutProgress_FailsAfterTheStallTimeout()
     {
         // A source that takes every request and never answers; each request costs a minute of (fake) time.
-        var clock = new ManualClock(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
-        var fetcher = new ChunkFetcher(ChunkTable.Describe(_content, ChunkSize), new ModelStore(_dir), (_, _) =>
-        {
-            clock.Advance(TimeSpan.FromMinutes(1));
-            return Task.CompletedTask;
-        }, linkBitsPerSecond: 8 * 1024, throttle: null, clock)
-        {
-            StallTimeout = TimeSpan.FromMinutes(3),
-        };
+        var fetcher = SlowSource(TimeSpan.FromMinutes(1), answers: false);
 
         var failure = await Assert.ThrowsAsync<TransferFailedException>(() => fetcher.FetchAsync(null, new CancellationTokenSource(Deadline).Token));
 
@@ -138,17 +130,7 @@ public sealed class ChunkFetcherTests : IDisposable
     [Fact]
     public async Task SlowRetrieval_SlowButSteadySource_CompletesWithinTheStallTimeout()
     {
-        var clock = new ManualClock(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
-        ChunkFetcher? fetcher = null;
-        fetcher = new ChunkFetcher(ChunkTable.Describe(_content, ChunkSize), new ModelStore(_dir), (request, _) =>
-        {
-            clock.Advance(TimeSpan.FromMinutes(1));
-            fetcher!.Offer(Frame(request));
-            return Task.CompletedTask;
-        }, linkBitsPerSecond: 8 * 1024, throttle: null, clock)
-        {
-            StallTimeout = TimeSpan.FromMinutes(3),
-        };
+        var fetcher = SlowSource(TimeSpan.FromMinutes(1), answers: true);
 
         var (content, _) = await fetcher.FetchAsync(null, new CancellationTokenSource(Deadline).Token);
 
@@ -158,24 +140,37 @@ public sealed class ChunkFetcherTests : IDisposable
     [Fact]
     public async Task SlowRetrieval_SourceDrippingInsideTheStallTimeout_FailsOnItsAverageRate()
     {
-        // One chunk every 150 s of (fake) time: never stalled for 3 minutes, but about 7 B/s against a 1 KiB/s link.
-        var clock = new ManualClock(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
-        ChunkFetcher? fetcher = null;
-        fetcher = new ChunkFetcher(ChunkTable.Describe(_content, ChunkSize), new ModelStore(_dir), (request, _) =>
-        {
-            clock.Advance(TimeSpan.FromSeconds(150));
-            fetcher!.Offer(Frame(request));
-            return Task.CompletedTask;
-        }, linkBitsPerSecond: 8 * 1024, throttle: null, clock)
-        {
-            StallTimeout = TimeSpan.FromMinutes(3),
-            MinimumRateGrace = TimeSpan.FromMinutes(10),
-        };
+        // One chunk every 150 s: never stalled for 3 minutes, but about 7 B/s against a 1 KiB/s link.
+        var fetcher = SlowSource(TimeSpan.FromSeconds(150), answers: true, rateGrace: TimeSpan.FromMinutes(10));
 
         var failure = await Assert.ThrowsAsync<TransferFailedException>(() => fetcher.FetchAsync(null, new CancellationTokenSource(Deadline).Token));
 
         Assert.Equal(20, fetcher.MinimumBytesPerSecond);
         Assert.Contains("under the minimum of 20 B/s", failure.Message);
+    }
+
+    /// <summary>
+    /// A fetcher on a 1 KiB/s link with a 3-minute stall time-out, against a source whose every request costs
+    /// <paramref name="perRequest"/> of fake time and is answered or not.
+    /// </summary>
+    private ChunkFetcher SlowSource(TimeSpan perRequest, bool answers, TimeSpan? rateGrace = null)
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+        ChunkFetcher? fetcher = null;
+        fetcher = new ChunkFetcher(ChunkTable.Describe(_content, ChunkSize), new ModelStore(_dir), (request, _) =>
+        {
+            clock.Advance(perRequest);
+            if (answers)
+            {
+                fetcher!.Offer(Frame(request));
+            }
+            return Task.CompletedTask;
+        }, linkBitsPerSecond: 8 * 1024, throttle: null, clock)
+        {
+            StallTimeout = TimeSpan.FromMinutes(3),
+            MinimumRateGrace = rateGrace ?? TimeSpan.FromMinutes(30),
+        };
+        return fetcher;
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
