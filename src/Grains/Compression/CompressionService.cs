@@ -35,7 +35,7 @@ public sealed class CompressionService : IAsyncDisposable
         _store = store;
         _logger = logger;
         var settings = options.Value;
-        _queue = Channel.CreateBounded<Func<CancellationToken, Task>>(new BoundedChannelOptions(Math.Max(1, settings.QueueCapacity))
+        _queue = Channel.CreateBounded<Func<CancellationToken, Task>>(new BoundedChannelOptions(settings.QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
         });

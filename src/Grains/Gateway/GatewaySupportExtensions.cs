@@ -1,3 +1,4 @@
+using FleetQuant.Grains.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -8,11 +9,7 @@ public static class GatewaySupportExtensions
 {
     public static IServiceCollection AddFleetQuantManifests(this IServiceCollection services)
     {
-        services.AddOptions<ManifestOptions>().BindConfiguration(ManifestOptions.Section)
-            .Validate(o => o.ChunkSize is > 0 and <= FleetQuant.Protocol.Transfer.ChunkTable.MaxChunkSize, $"{ManifestOptions.Section}:ChunkSize must be 1..131072")
-            .Validate(o => o.Lifetime > TimeSpan.Zero, $"{ManifestOptions.Section}:Lifetime must be positive")
-            .Validate(o => o.RotationLifetime > TimeSpan.Zero, $"{ManifestOptions.Section}:RotationLifetime must be positive")
-            .ValidateOnStart();
+        services.AddValidatedOptions<ManifestOptions>(ManifestOptions.Section);
         services.TryAddSingleton<ManifestKey>();
         services.TryAddSingleton(new HotObjectCache());
         services.TryAddSingleton<TransferObjectIndex>();
