@@ -257,7 +257,36 @@ public sealed class RolloutGrainTests(FleetClusterFixture fleet) : IClassFixture
             Assert.Equal(v2Desired.ArtifactHash, desired.Delta!.BaseHash);
             Assert.True(desired.Delta.DeltaBytes < desired.ArtifactBytes);
         }
-        Assert.Null(await fleet.Device(ids[0]).RollBack("rollback-rollout-v2"));
+        Assert.Null((await fleet.Device(ids[0]).RollBack("rollback-rollout-v2")).Desired);
+    }
+
+    [Fact]
+    public async Task RollBack_LeavesADeviceThatMovedOnToAnotherRollout_AndReportsItSkipped()
+    {
+        var ids = await ProvisionSuiteAsync("moved-on", 3);
+        var toV1 = await StartAsync("moved-on", [WaveSpec.PercentOf(100)], suffix: "-v1");
+        await SucceedAsync(ids);
+        await WaitForAsync(toV1, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3);
+        await fleet.ReadyModelAsync(Model, "v2", seed: 1, retrain: 7);
+        var toV2 = await StartAsync("moved-on", [WaveSpec.PercentOf(100)], version: "v2", suffix: "-v2");
+        await SucceedAsync(ids);
+        await WaitForAsync(toV2, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3);
+        // A later rollout takes the first device elsewhere before the operator rolls the v2 rollout back.
+        var later = await fleet.Device(ids[0]).Assign(new ModelAssignment(Model, "v1", Lenient, "moved-on-rollout-later", null));
+        Assert.NotNull(later.Desired);
+
+        var rolledBack = await toV2.RollBack("operator saw bad predictions");
+
+        Assert.Equal(RolloutState.RolledBack, rolledBack.State);
+        Assert.Equal(2, rolledBack.Counts[DeviceRolloutStatus.RolledBack]);
+        Assert.Equal(1, rolledBack.Counts[DeviceRolloutStatus.RollbackSkipped]);
+        Assert.Contains("2 devices rolled back; 1 skipped (moved on to rollout 'moved-on-rollout-later'", rolledBack.Reason);
+        Assert.Equal(later.Desired, await fleet.Device(ids[0]).GetDesiredState());
+        foreach (var id in ids[1..])
+        {
+            var desired = (await fleet.Device(id).GetDesiredState())!;
+            Assert.Equal(("v1", "moved-on-rollout-v2"), (desired.Version, desired.RolloutId));
+        }
     }
 
     private async Task<string[]> ProvisionSuiteAsync(string suite, int count)

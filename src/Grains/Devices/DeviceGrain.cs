@@ -276,11 +276,17 @@ public sealed class DeviceGrain(
         return new AssignmentResult(plan, desired, false);
     }
 
-    public async Task<DesiredState?> RollBack(string rolloutId)
+    public async Task<DeviceRollback> RollBack(string rolloutId)
     {
-        if (S.Desired?.RolloutId != rolloutId || S.Previous is not { } previous)
+        if (S.Desired is not { } current || current.RolloutId != rolloutId)
         {
-            return null;
+            return DeviceRollback.Skipped(S.Desired is { RolloutId: { } other }
+                ? $"moved on to rollout '{other}' ({S.Desired.ModelId} {S.Desired.Version})"
+                : "desired state not set by this rollout");
+        }
+        if (S.Previous is not { } previous)
+        {
+            return DeviceRollback.Skipped($"nothing from before {rolloutId} to go back to");
         }
         DeltaTransfer? delta = null;
         if (S.CurrentArtifactHash is { } baseHash && baseHash != previous.ArtifactHash)
@@ -296,7 +302,7 @@ public sealed class DeviceGrain(
         }
         await SaveAsync(indexChanged: true);
         await PushDesiredAsync(desired);
-        return desired;
+        return new DeviceRollback(desired, null);
     }
 
     public Task<DeviceRolloutStatus> GetRolloutStatus(string rolloutId)
