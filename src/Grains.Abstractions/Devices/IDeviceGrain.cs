@@ -100,3 +100,16 @@ public sealed class DeviceAlreadyProvisionedException : Exception
     {
     }
 }
+
+/// <summary>A device request the grain refuses as invalid: a profile, hardware class, tag or secret outside its rules.</summary>
+[GenerateSerializer, Alias("fq.InvalidDeviceRequestException")]
+public sealed class InvalidDeviceRequestException : Exception
+{
+    public InvalidDeviceRequestException()
+    {
+    }
+
+    public InvalidDeviceRequestException(string message) : base(message)
+    {
+    }
+}

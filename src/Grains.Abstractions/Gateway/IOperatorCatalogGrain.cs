@@ -21,3 +21,16 @@ public static class OperatorCatalogs
     public const string Models = "models";
     public const string Rollouts = "rollouts";
 }
+
+/// <summary>An operator catalog (models, rollouts) holds as many ids as it may.</summary>
+[GenerateSerializer, Alias("fq.CatalogFullException")]
+public sealed class CatalogFullException : Exception
+{
+    public CatalogFullException()
+    {
+    }
+
+    public CatalogFullException(string catalog, int maxEntries) : base($"the '{catalog}' catalog is full ({maxEntries} entries)")
+    {
+    }
+}

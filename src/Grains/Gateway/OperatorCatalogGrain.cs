@@ -22,7 +22,7 @@ public sealed class OperatorCatalogGrain(
         }
         if (ids.Count >= MaxEntries)
         {
-            throw new InvalidOperationException($"the '{this.GetPrimaryKeyString()}' catalog is full ({MaxEntries} entries)");
+            throw new CatalogFullException(this.GetPrimaryKeyString(), MaxEntries);
         }
         ids.Insert(~index, id);
         await state.WriteStateAsync();

@@ -71,7 +71,7 @@ public sealed class RolloutGrain(
     {
         if (S.Spec is not null)
         {
-            return StoredForms.SameSpec(S.Spec, spec) ? View() : throw new InvalidOperationException($"rollout '{RolloutId}' already exists with a different spec");
+            return StoredForms.SameSpec(S.Spec, spec) ? View() : throw new RolloutExistsException(RolloutId);
         }
         RolloutSpecValidator.Validate(spec);
         // Refused before anything is stored, so a typo in the version leaves no pending rollout under this id.
@@ -87,7 +87,7 @@ public sealed class RolloutGrain(
 
     public async Task<RolloutView> Start()
     {
-        var spec = S.Spec ?? throw new InvalidOperationException($"rollout '{RolloutId}' does not exist; create it first");
+        var spec = S.Spec ?? throw new RolloutNotFoundException(RolloutId);
         if (S.State != RolloutState.Pending)
         {
             return View();
