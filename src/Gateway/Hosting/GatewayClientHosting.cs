@@ -16,6 +16,7 @@ public static class GatewayClientHosting
         // Local or Redis clustering is chosen while the host is built, so the settings are checked now.
         var cluster = builder.Configuration.GetValidated<ClusterHostOptions>(ClusterHostOptions.Section);
         builder.Services.AddValidatedOptions<ClusterHostOptions>(ClusterHostOptions.Section);
+        builder.Services.AddFleetQuantLogFilters();
         if (builder.Configuration["urls"] is null && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
         {
             builder.WebHost.UseUrls(DefaultUrl);

@@ -13,7 +13,7 @@ namespace FleetQuant.Grains.Hosting;
 /// </summary>
 public static class FleetQuantGrainsExtensions
 {
-    /// <summary>Options (bound from configuration, validated at start-up), artifact store, compression service and time source.</summary>
+    /// <summary>Options (bound from configuration, validated at start-up), artifact store, compression service, time source and log filters.</summary>
     public static IServiceCollection AddFleetQuantGrains(this IServiceCollection services)
     {
         services.AddValidatedOptions<ArtifactStoreOptions>(ArtifactStoreOptions.Section);
@@ -26,6 +26,7 @@ public static class FleetQuantGrainsExtensions
         services.TryAddSingleton<CompressionEngine>();
         services.TryAddSingleton<CompressionService>();
         services.AddFleetQuantManifests();
+        services.AddFleetQuantLogFilters();
         return services;
     }
 
