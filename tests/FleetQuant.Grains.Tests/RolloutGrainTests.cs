@@ -228,17 +228,7 @@ public sealed class RolloutGrainTests(FleetClusterFixture fleet) : IClassFixture
     [Fact]
     public async Task RollBack_SendsDevicesToThePreviousVersion_AsADelta()
     {
-        var ids = await ProvisionSuiteAsync("rollback", 3);
-        var toV1 = await StartAsync("rollback", [WaveSpec.PercentOf(100)], suffix: "-v1");
-        await SucceedAsync(ids);
-        await WaitForAsync(toV1, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3);
-        Assert.Equal(RolloutState.Completed, (await toV1.Tick()).State);
-        var v1Artifact = (await fleet.Device(ids[0]).GetView()).CurrentArtifactHash!;
-
-        await fleet.ReadyModelAsync(Model, "v2", seed: 1, retrain: 7);
-        var toV2 = await StartAsync("rollback", [WaveSpec.PercentOf(100)], version: "v2", suffix: "-v2");
-        await SucceedAsync(ids);
-        await WaitForAsync(toV2, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3);
+        var (ids, toV2, v1Artifact) = await RollOutV1ThenV2Async("rollback");
         var v2Desired = (await fleet.Device(ids[0]).GetDesiredState())!;
         Assert.Equal("v2", v2Desired.Version);
         Assert.NotNull(v2Desired.Delta);
@@ -263,14 +253,7 @@ public sealed class RolloutGrainTests(FleetClusterFixture fleet) : IClassFixture
     [Fact]
     public async Task RollBack_LeavesADeviceThatMovedOnToAnotherRollout_AndReportsItSkipped()
     {
-        var ids = await ProvisionSuiteAsync("moved-on", 3);
-        var toV1 = await StartAsync("moved-on", [WaveSpec.PercentOf(100)], suffix: "-v1");
-        await SucceedAsync(ids);
-        await WaitForAsync(toV1, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3);
-        await fleet.ReadyModelAsync(Model, "v2", seed: 1, retrain: 7);
-        var toV2 = await StartAsync("moved-on", [WaveSpec.PercentOf(100)], version: "v2", suffix: "-v2");
-        await SucceedAsync(ids);
-        await WaitForAsync(toV2, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3);
+        var (ids, toV2, _) = await RollOutV1ThenV2Async("moved-on");
         // A later rollout takes the first device elsewhere before the operator rolls the v2 rollout back.
         var later = await fleet.Device(ids[0]).Assign(new ModelAssignment(Model, "v1", Lenient, "moved-on-rollout-later", null));
         Assert.NotNull(later.Desired);
@@ -287,6 +270,26 @@ public sealed class RolloutGrainTests(FleetClusterFixture fleet) : IClassFixture
             var desired = (await fleet.Device(id).GetDesiredState())!;
             Assert.Equal(("v1", "moved-on-rollout-v2"), (desired.Version, desired.RolloutId));
         }
+    }
+
+    /// <summary>
+    /// Three devices of <paramref name="suite"/> moved to v1 and then to v2, each by a rollout they all complete; returns
+    /// the v2 rollout and v1's artifact.
+    /// </summary>
+    private async Task<(string[] Ids, IRolloutGrain ToV2, string V1Artifact)> RollOutV1ThenV2Async(string suite)
+    {
+        var ids = await ProvisionSuiteAsync(suite, 3);
+        var toV1 = await StartAsync(suite, [WaveSpec.PercentOf(100)], suffix: "-v1");
+        await SucceedAsync(ids);
+        await WaitForAsync(toV1, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3);
+        Assert.Equal(RolloutState.Completed, (await toV1.Tick()).State);
+        var v1Artifact = (await fleet.Device(ids[0]).GetView()).CurrentArtifactHash!;
+
+        await fleet.ReadyModelAsync(Model, "v2", seed: 1, retrain: 7);
+        var toV2 = await StartAsync(suite, [WaveSpec.PercentOf(100)], version: "v2", suffix: "-v2");
+        await SucceedAsync(ids);
+        await WaitForAsync(toV2, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3);
+        return (ids, toV2, v1Artifact);
     }
 
     private async Task<string[]> ProvisionSuiteAsync(string suite, int count)
