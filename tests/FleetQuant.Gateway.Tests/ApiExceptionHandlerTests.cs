@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FleetQuant.Gateway.Api;
+using FleetQuant.Grains.Catalog;
 using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Gateway;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Rollouts;
 using Microsoft.AspNetCore.Http;

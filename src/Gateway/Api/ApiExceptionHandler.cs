@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using FleetQuant.Grains.Catalog;
 using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Gateway;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Rollouts;
 using Microsoft.AspNetCore.Diagnostics;

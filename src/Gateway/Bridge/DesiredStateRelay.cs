@@ -1,4 +1,5 @@
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Manifests;
+using FleetQuant.Grains.Push;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,7 +1,7 @@
 using FleetQuant.Grains.Compression;
 using FleetQuant.Grains.Fleet;
-using FleetQuant.Grains.Gateway;
 using FleetQuant.Grains.Hosting;
+using FleetQuant.Grains.Manifests;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Observability;
 using FleetQuant.Grains.Planning;

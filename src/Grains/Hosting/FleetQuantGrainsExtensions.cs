@@ -1,6 +1,7 @@
 using FleetQuant.Grains.Artifacts;
 using FleetQuant.Grains.Compression;
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Manifests;
+using FleetQuant.Grains.Transfers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Hosting;
@@ -26,6 +27,7 @@ public static class FleetQuantGrainsExtensions
         services.TryAddSingleton<CompressionEngine>();
         services.TryAddSingleton<CompressionService>();
         services.AddFleetQuantManifests();
+        services.AddFleetQuantTransfers();
         services.AddFleetQuantLogFilters();
         return services;
     }

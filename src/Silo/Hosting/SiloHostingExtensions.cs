@@ -1,7 +1,7 @@
 using System.Net;
-using FleetQuant.Grains.Gateway;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Grains.Hosting;
+using FleetQuant.Grains.Manifests;
 using FleetQuant.Grains.Persistence;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

@@ -1,4 +1,4 @@
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Catalog;
 
 /// <summary>
 /// The ids an operator can list (string key: <see cref="OperatorCatalogs.Models"/> or <see cref="OperatorCatalogs.Rollouts"/>):

@@ -1,6 +1,6 @@
 using FleetQuant.Grains.Hosting;
 
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Catalog;
 
 /// <summary>Persistent sorted set of ids (models or rollouts) for operator listings.</summary>
 public sealed class OperatorCatalogGrain(

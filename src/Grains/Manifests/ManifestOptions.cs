@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using FleetQuant.Protocol.Transfer;
 
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Manifests;
 
 /// <summary>How the silo signs desired-state manifests. Bound from <c>FleetQuant:Manifests</c>.</summary>
 public sealed class ManifestOptions
