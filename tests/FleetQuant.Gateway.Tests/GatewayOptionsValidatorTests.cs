@@ -1,4 +1,5 @@
 using FleetQuant.Gateway.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace FleetQuant.Gateway.Tests;
 
@@ -12,7 +13,7 @@ public sealed class GatewayOptionsValidatorTests
     [InlineData("metrics-token-0123456789", true)]
     public void MetricsToken_IsUnsetOrAtLeast16Characters(string? token, bool valid)
     {
-        var result = new GatewayOptionsValidator().Validate(null, new GatewayOptions { MetricsToken = token });
+        var result = new DataAnnotationValidateOptions<GatewayOptions>(null).Validate(null, new GatewayOptions { MetricsToken = token });
 
         Assert.Equal(valid, result.Succeeded);
         if (!valid)

@@ -1,5 +1,5 @@
 using FleetQuant.Gateway.Bridge;
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Manifests;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 

@@ -54,15 +54,15 @@ public sealed class DeviceGrainTests(FleetClusterFixture fleet) : IClassFixture<
     {
         var request = new ProvisionRequest(FleetClusterFixture.Profile("owner-bad", hardwareClass), null);
 
-        await Assert.ThrowsAsync<ArgumentException>(() => fleet.Device("owner-bad").Provision(request));
+        await Assert.ThrowsAsync<InvalidDeviceRequestException>(() => fleet.Device("owner-bad").Provision(request));
     }
 
     [Fact]
     public async Task Provision_RefusesA200KbClassAndUnboundedTags_AcceptsA64CharClass()
     {
-        await Assert.ThrowsAsync<ArgumentException>(() =>
+        await Assert.ThrowsAsync<InvalidDeviceRequestException>(() =>
             fleet.Device("owner-huge").Provision(new ProvisionRequest(FleetClusterFixture.Profile("owner-huge", new string('x', 200_000)), null)));
-        await Assert.ThrowsAsync<ArgumentException>(() => fleet.Device("owner-tag").Provision(new ProvisionRequest(
+        await Assert.ThrowsAsync<InvalidDeviceRequestException>(() => fleet.Device("owner-tag").Provision(new ProvisionRequest(
             FleetClusterFixture.Profile("owner-tag", tags: new Dictionary<string, string> { ["k"] = new string('v', 65) }), null)));
 
         await fleet.ProvisionAsync("owner-64", new string('c', 64));

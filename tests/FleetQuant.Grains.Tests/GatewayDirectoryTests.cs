@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Manifests;
+using FleetQuant.Grains.Push;
 using FleetQuant.Grains.Tests.Support;
 
 namespace FleetQuant.Grains.Tests;

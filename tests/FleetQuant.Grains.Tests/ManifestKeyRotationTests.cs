@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Manifests;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Transfer;
-using Microsoft.Extensions.Options;
 using FleetQuant.TestSupport;
+using Microsoft.Extensions.Options;
 
 namespace FleetQuant.Grains.Tests;
 

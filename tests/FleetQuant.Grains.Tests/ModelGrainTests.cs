@@ -23,7 +23,7 @@ public sealed class ModelGrainTests(FleetClusterFixture fleet) : IClassFixture<F
     {
         var model = fleet.Client.GetGrain<IModelGrain>("broken-model");
 
-        var refused = await Assert.ThrowsAsync<InvalidDataException>(() => model.AddVersion(new ModelVersionUpload("v1", [1, 2, 3, 4], null)));
+        var refused = await Assert.ThrowsAsync<InvalidModelUploadException>(() => model.AddVersion(new ModelVersionUpload("v1", [1, 2, 3, 4], null)));
 
         Assert.Contains("not a valid ONNX model", refused.Message);
         Assert.Null(await model.GetVersion("v1"));
@@ -36,7 +36,7 @@ public sealed class ModelGrainTests(FleetClusterFixture fleet) : IClassFixture<F
         await fleet.ReadyModelAsync("versioned-model");
         var model = fleet.Client.GetGrain<IModelGrain>("versioned-model");
 
-        await Assert.ThrowsAsync<ArgumentException>(() => model.AddVersion(new ModelVersionUpload("v1", TinyModels.Mlp(99), null)));
+        await Assert.ThrowsAsync<ModelVersionExistsException>(() => model.AddVersion(new ModelVersionUpload("v1", TinyModels.Mlp(99), null)));
     }
 
     [Fact]
@@ -63,6 +63,6 @@ public sealed class ModelGrainTests(FleetClusterFixture fleet) : IClassFixture<F
         await fleet.ReadyModelAsync("ladder-model");
         var model = fleet.Client.GetGrain<IModelGrain>("ladder-model");
 
-        await Assert.ThrowsAsync<ArgumentException>(() => model.GetArtifact("v1", "p90"));
+        await Assert.ThrowsAsync<RecipeNotAvailableException>(() => model.GetArtifact("v1", "p90"));
     }
 }

@@ -230,17 +230,7 @@ public sealed class RolloutGrainTests(FleetClusterFixture fleet) : IClassFixture
     [Fact]
     public async Task RollBack_SendsDevicesToThePreviousVersion_AsADelta()
     {
-        var ids = await ProvisionSuiteAsync("rollback", 3);
-        var toV1 = await StartAsync("rollback", [WaveSpec.PercentOf(100)], suffix: "-v1");
-        await SucceedAsync(ids);
-        await WaitForAsync(toV1, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3);
-        Assert.Equal(RolloutState.Completed, (await toV1.Tick()).State);
-        var v1Artifact = (await fleet.Device(ids[0]).GetView()).CurrentArtifactHash!;
-
-        await fleet.ReadyModelAsync(Model, "v2", seed: 1, retrain: 7);
-        var toV2 = await StartAsync("rollback", [WaveSpec.PercentOf(100)], version: "v2", suffix: "-v2");
-        await SucceedAsync(ids);
-        await WaitForAsync(toV2, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3);
+        var (ids, toV2, v1Artifact) = await RollOutV1ThenV2Async("rollback");
         var v2Desired = (await fleet.Device(ids[0]).GetDesiredState())!;
         Assert.Equal("v2", v2Desired.Version);
         Assert.NotNull(v2Desired.Delta);
@@ -259,7 +249,49 @@ public sealed class RolloutGrainTests(FleetClusterFixture fleet) : IClassFixture
             Assert.Equal(v2Desired.ArtifactHash, desired.Delta!.BaseHash);
             Assert.True(desired.Delta.DeltaBytes < desired.ArtifactBytes);
         }
-        Assert.Null(await fleet.Device(ids[0]).RollBack("rollback-rollout-v2"));
+        Assert.Null((await fleet.Device(ids[0]).RollBack("rollback-rollout-v2")).Desired);
+    }
+
+    [Fact]
+    public async Task RollBack_LeavesADeviceThatMovedOnToAnotherRollout_AndReportsItSkipped()
+    {
+        var (ids, toV2, _) = await RollOutV1ThenV2Async("moved-on");
+        // A later rollout takes the first device elsewhere before the operator rolls the v2 rollout back.
+        var later = await fleet.Device(ids[0]).Assign(new ModelAssignment(Model, "v1", Lenient, "moved-on-rollout-later", null));
+        Assert.NotNull(later.Desired);
+
+        var rolledBack = await toV2.RollBack("operator saw bad predictions");
+
+        Assert.Equal(RolloutState.RolledBack, rolledBack.State);
+        Assert.Equal(2, rolledBack.Counts[DeviceRolloutStatus.RolledBack]);
+        Assert.Equal(1, rolledBack.Counts[DeviceRolloutStatus.RollbackSkipped]);
+        Assert.Contains("2 devices rolled back; 1 skipped (moved on to rollout 'moved-on-rollout-later'", rolledBack.Reason);
+        Assert.Equal(later.Desired, await fleet.Device(ids[0]).GetDesiredState());
+        foreach (var id in ids[1..])
+        {
+            var desired = (await fleet.Device(id).GetDesiredState())!;
+            Assert.Equal(("v1", "moved-on-rollout-v2"), (desired.Version, desired.RolloutId));
+        }
+    }
+
+    /// <summary>
+    /// Three devices of <paramref name="suite"/> moved to v1 and then to v2, each by a rollout they all complete; returns
+    /// the v2 rollout and v1's artifact.
+    /// </summary>
+    private async Task<(string[] Ids, IRolloutGrain ToV2, string V1Artifact)> RollOutV1ThenV2Async(string suite)
+    {
+        var ids = await ProvisionSuiteAsync(suite, 3);
+        var toV1 = await StartAsync(suite, [WaveSpec.PercentOf(100)], suffix: "-v1");
+        await SucceedAsync(ids);
+        await WaitForAsync(toV1, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3);
+        Assert.Equal(RolloutState.Completed, (await toV1.Tick()).State);
+        var v1Artifact = (await fleet.Device(ids[0]).GetView()).CurrentArtifactHash!;
+
+        await fleet.ReadyModelAsync(Model, "v2", seed: 1, retrain: 7);
+        var toV2 = await StartAsync(suite, [WaveSpec.PercentOf(100)], version: "v2", suffix: "-v2");
+        await SucceedAsync(ids);
+        await WaitForAsync(toV2, v => v.Counts[DeviceRolloutStatus.Succeeded] == 3);
+        return (ids, toV2, v1Artifact);
     }
 
     private async Task<string[]> ProvisionSuiteAsync(string suite, int count)

@@ -20,11 +20,7 @@ public sealed class UnreachableDevicesFixture : FleetClusterFixture
 
     protected override void ConfigureSilo(ISiloBuilder silo)
     {
-        silo.Services.Configure<RolloutOptions>(o =>
-        {
-            o.UnreachableGrace = Grace;
-            o.DefaultMinimumSoak = TimeSpan.Zero;
-        });
+        silo.Services.Configure<RolloutOptions>(o => o.UnreachableGrace = Grace);
         silo.AddIncomingGrainCallFilter(context =>
         {
             if (context.InterfaceMethod.Name == nameof(IDeviceGrain.Assign) && Unreachable.ContainsKey(context.TargetId.Key.ToString()!))

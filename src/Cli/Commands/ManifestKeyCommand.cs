@@ -1,5 +1,5 @@
 using System.CommandLine;
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Manifests;
 using Microsoft.Extensions.Options;
 
 namespace FleetQuant.Cli.Commands;

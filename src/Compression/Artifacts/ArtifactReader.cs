@@ -37,14 +37,6 @@ public static class ArtifactReader
         return new ArtifactInfo(table.RecipeId, table.Tensors.Count, hashing.Written, table.LargestRawLength,
             allocated + workspace.NativeBytes, Convert.ToHexStringLower(table.DecodedSha256));
     }
-
-    /// <summary>Reads only the header, tensor table and skeleton: what an artifact holds, without decoding tensors.</summary>
-    public static ArtifactMetadata ReadMetadata(Stream artifact, out string recipeId, ArtifactLimits? limits = null)
-    {
-        var opened = ArtifactSource.Open(artifact, limits ?? ArtifactLimits.Default);
-        recipeId = opened.Table.RecipeId;
-        return opened.Table.Metadata;
-    }
 }
 
 /// <summary>The parsed front of an artifact (table and skeleton) and helpers to read its tensors.</summary>

@@ -25,11 +25,6 @@ public static class SampleData
     public static string FindFashionMnistTestSet() =>
         FindDebianFile("t10k-images-idx3-ubyte.gz") ?? FindCommittedEvalSet();
 
-    /// <summary>The Fashion-MNIST training images (only the Debian package has them).</summary>
-    public static string FindFashionMnistTrainSet() =>
-        FindDebianFile("train-images-idx3-ubyte.gz")
-            ?? throw new FileNotFoundException($"Fashion-MNIST training data not found in {DebianFashionMnistDirectory}; install it with 'apt-get install dataset-fashion-mnist'");
-
     /// <summary>The committed 1,000-image evaluation subset (samples/data).</summary>
     public static string FindCommittedEvalSet()
     {

@@ -38,9 +38,6 @@ public static class ElementTypes
 
     public static bool IsSupported(DataType type) => ClrType(type) is not null;
 
-    public static bool IsFloatingPoint(DataType type) =>
-        type is DataType.Float or DataType.Double or DataType.Float16 or DataType.Bfloat16;
-
     public static bool IsInteger(DataType type) =>
         type is DataType.Int8 or DataType.Uint8 or DataType.Int16 or DataType.Uint16 or DataType.Int32 or DataType.Uint32
             or DataType.Int64 or DataType.Uint64;

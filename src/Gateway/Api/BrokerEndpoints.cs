@@ -1,8 +1,8 @@
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
+using FleetQuant.Grains.Credentials;
 using FleetQuant.Grains.Fleet;
-using FleetQuant.Grains.Gateway;
 using FleetQuant.Grains.Rollouts;
 using Microsoft.Extensions.Options;
 

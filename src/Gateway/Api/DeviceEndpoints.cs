@@ -1,9 +1,10 @@
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
+using FleetQuant.Grains.Credentials;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Fleet;
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Manifests;
 using FleetQuant.Grains.Planning;
 using FleetQuant.Grains.Rollouts;
 using FleetQuant.Protocol.Messages;

@@ -1,5 +1,5 @@
 using FleetQuant.Gateway.Hosting;
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Catalog;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Planning;
 using Microsoft.AspNetCore.Http.Features;

@@ -1,4 +1,4 @@
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Catalog;
 using FleetQuant.Grains.Rollouts;
 using FleetQuant.Protocol.Topics;
 

@@ -1,5 +1,6 @@
 using FleetQuant.Gateway.Broker;
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Manifests;
+using FleetQuant.Grains.Push;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,5 @@
 using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Manifests;
 using FleetQuant.Grains.Planning;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;

@@ -1,8 +1,9 @@
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Hosting;
-using FleetQuant.Grains.Observability;
 using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Manifests;
+using FleetQuant.Grains.Observability;
+using FleetQuant.Grains.Transfers;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
 using FleetQuant.Protocol.Transfer;

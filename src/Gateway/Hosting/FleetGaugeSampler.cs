@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Text;
+using FleetQuant.Grains.Catalog;
 using FleetQuant.Grains.Fleet;
-using FleetQuant.Grains.Gateway;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Observability;
 using FleetQuant.Grains.Rollouts;

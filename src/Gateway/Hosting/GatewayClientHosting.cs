@@ -1,11 +1,11 @@
+using FleetQuant.Grains.Hosting;
 using Orleans.Configuration;
-using StackExchange.Redis;
 
 namespace FleetQuant.Gateway.Hosting;
 
 /// <summary>
-/// For a Gateway in its own process: an Orleans client configured by the same keys as the silo
-/// (<c>FleetQuant:Cluster:Mode</c> Local|Redis, <c>Redis</c>, <c>ClusterId</c>, <c>ServiceId</c>, <c>GatewayPort</c>).
+/// For a Gateway in its own process: an Orleans client configured by the silo's own <see cref="ClusterHostOptions"/>
+/// (<c>FleetQuant:Cluster</c>), so both read the same keys with the same defaults.
 /// </summary>
 public static class GatewayClientHosting
 {
@@ -13,30 +13,28 @@ public static class GatewayClientHosting
 
     public static WebApplicationBuilder AddFleetQuantOrleansClient(this WebApplicationBuilder builder)
     {
-        var cluster = builder.Configuration.GetSection("FleetQuant:Cluster");
-        var mode = cluster["Mode"] ?? "Local";
-        var clusterId = cluster["ClusterId"] ?? "fleetquant";
-        var serviceId = cluster["ServiceId"] ?? "fleetquant";
-        var gatewayPort = int.TryParse(cluster["GatewayPort"], out var port) ? port : 30000;
+        // Local or Redis clustering is chosen while the host is built, so the settings are checked now.
+        var cluster = builder.Configuration.GetValidated<ClusterHostOptions>(ClusterHostOptions.Section);
+        builder.Services.AddValidatedOptions<ClusterHostOptions>(ClusterHostOptions.Section);
+        builder.Services.AddFleetQuantLogFilters();
         if (builder.Configuration["urls"] is null && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
         builder.UseOrleansClient(client =>
         {
-            if (string.Equals(mode, "Redis", StringComparison.OrdinalIgnoreCase))
+            if (cluster.Mode == ClusterMode.Redis)
             {
-                var redis = cluster["Redis"] ?? throw new InvalidOperationException("FleetQuant:Cluster:Redis must be set (host:port) when FleetQuant:Cluster:Mode is Redis.");
                 client.Configure<ClusterOptions>(options =>
                 {
-                    options.ClusterId = clusterId;
-                    options.ServiceId = serviceId;
+                    options.ClusterId = cluster.ClusterId;
+                    options.ServiceId = cluster.ServiceId;
                 });
-                client.UseRedisClustering(options => options.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+                client.UseRedisClustering(options => options.ConfigurationOptions = cluster.RedisConfiguration());
             }
             else
             {
-                client.UseLocalhostClustering(gatewayPort, serviceId, clusterId);
+                client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
             }
         });
         return builder;

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using FleetQuant.Gateway.Api;
 using FleetQuant.Gateway.Bridge;
 using FleetQuant.Gateway.Broker;
+using FleetQuant.Grains.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -17,11 +18,8 @@ public static class GatewayHostingExtensions
     public static WebApplicationBuilder AddFleetQuantGateway(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddSingleton<GatewayOptionsValidator>();
-        services.AddSingleton<IValidateOptions<GatewayOptions>>(sp => sp.GetRequiredService<GatewayOptionsValidator>());
-        services.AddSingleton<IValidateOptions<MqttOptions>>(sp => sp.GetRequiredService<GatewayOptionsValidator>());
-        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateOnStart();
-        services.AddOptions<MqttOptions>().BindConfiguration(MqttOptions.Section).ValidateOnStart();
+        services.AddValidatedOptions<GatewayOptions>(GatewayOptions.Section);
+        services.AddValidatedOptions<MqttOptions>(MqttOptions.Section);
 
         services.AddMemoryCache(cache => cache.SizeLimit = 100_000);
         services.AddSingleton<GatewayCounters>();
@@ -35,7 +33,8 @@ public static class GatewayHostingExtensions
         services.AddSingleton<MqttBridge>();
         services.AddSingleton<DesiredStateRelay>();
 
-        var mqtt = builder.Configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();
+        // Whether to run the embedded broker is decided now, so the broker settings are checked now too.
+        var mqtt = builder.Configuration.GetValidated<MqttOptions>(MqttOptions.Section);
         if (mqtt.IsEmbedded)
         {
             // Registered before the bridge: hosted services start in order, so the broker listens before the bridge connects.

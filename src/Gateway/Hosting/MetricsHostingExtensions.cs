@@ -1,3 +1,4 @@
+using FleetQuant.Grains.Hosting;
 using FleetQuant.Grains.Observability;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -24,11 +25,8 @@ public static class MetricsHostingExtensions
 
     public static WebApplicationBuilder AddFleetQuantMetrics(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section)
-            .Validate(o => o.SamplePeriod >= TimeSpan.FromMilliseconds(100), "FleetQuant:Metrics:SamplePeriod must be at least 100 ms")
-            .Validate(o => o.MaxRollouts is > 0 and <= 10_000 && o.MaxModels is > 0 and <= 10_000, "FleetQuant:Metrics:MaxRollouts and MaxModels must be 1..10000")
-            .ValidateOnStart();
-        var options = builder.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
+        builder.Services.AddValidatedOptions<MetricsOptions>(MetricsOptions.Section);
+        var options = builder.Configuration.GetValidated<MetricsOptions>(MetricsOptions.Section);
         if (!options.Enabled)
         {
             return builder;

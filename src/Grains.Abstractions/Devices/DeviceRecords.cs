@@ -100,6 +100,18 @@ public sealed record DesiredState(
     public long TransferBytes => Delta?.DeltaBytes ?? ArtifactBytes;
 }
 
+/// <summary>
+/// What a device did when a rollout asked it to undo that rollout's assignment: the desired state it went back to, or
+/// why it was left alone (it moved on to another rollout's version, or ran nothing before).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("fq.DeviceRollback")]
+public sealed record DeviceRollback(
+    [property: Id(0)] DesiredState? Desired,
+    [property: Id(1)] string? SkipReason)
+{
+    public static DeviceRollback Skipped(string reason) => new(null, reason);
+}
+
 /// <summary>A rollout's instruction to one device: move to this model version under this policy.</summary>
 [GenerateSerializer, Immutable, Alias("fq.ModelAssignment")]
 public sealed record ModelAssignment(

@@ -64,10 +64,11 @@ public interface IDeviceGrain : IGrainWithStringKey
 
     /// <summary>
     /// Undoes what <paramref name="rolloutId"/> assigned: the desired state goes back to the model the device
-    /// ran before, as a delta when one can be built. Returns the new desired state, or null if nothing changed.
+    /// ran before, as a delta when one can be built. Changes nothing, and says why, when the device's desired state is
+    /// no longer that rollout's (it moved on) or there is nothing to go back to.
     /// </summary>
     [Alias("RollBack")]
-    Task<DesiredState?> RollBack(string rolloutId);
+    Task<DeviceRollback> RollBack(string rolloutId);
 
     /// <summary>How far this device got with what <paramref name="rolloutId"/> assigned (rollouts reconcile with it after a restart).</summary>
     [Alias("GetRolloutStatus")]
@@ -97,6 +98,19 @@ public sealed class DeviceAlreadyProvisionedException : Exception
 
     public DeviceAlreadyProvisionedException(string deviceId)
         : base($"device '{deviceId}' is already provisioned; rotate its secret with POST /api/devices/{deviceId}/secret")
+    {
+    }
+}
+
+/// <summary>A device request the grain refuses as invalid: a profile, hardware class, tag or secret outside its rules.</summary>
+[GenerateSerializer, Alias("fq.InvalidDeviceRequestException")]
+public sealed class InvalidDeviceRequestException : Exception
+{
+    public InvalidDeviceRequestException()
+    {
+    }
+
+    public InvalidDeviceRequestException(string message) : base(message)
     {
     }
 }

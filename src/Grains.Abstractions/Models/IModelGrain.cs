@@ -64,3 +64,46 @@ public sealed class ModelVersionNotFoundException : Exception
     {
     }
 }
+
+/// <summary>
+/// An upload that cannot become a model version: a bad id or version, bytes that are no ONNX model, data sets or hints
+/// that do not fit the model. The message is the reader's own, for the operator to fix the upload.
+/// </summary>
+[GenerateSerializer, Alias("fq.InvalidModelUploadException")]
+public sealed class InvalidModelUploadException : Exception
+{
+    public InvalidModelUploadException()
+    {
+    }
+
+    public InvalidModelUploadException(string message) : base(message)
+    {
+    }
+}
+
+/// <summary>A version was uploaded again with different bytes; versions are immutable.</summary>
+[GenerateSerializer, Alias("fq.ModelVersionExistsException")]
+public sealed class ModelVersionExistsException : Exception
+{
+    public ModelVersionExistsException()
+    {
+    }
+
+    public ModelVersionExistsException(string modelId, string version)
+        : base($"model {modelId} already has a version '{version}' with different bytes; use a new version")
+    {
+    }
+}
+
+/// <summary>An artifact was asked for a recipe that is not on the version's ladder, or that failed on it.</summary>
+[GenerateSerializer, Alias("fq.RecipeNotAvailableException")]
+public sealed class RecipeNotAvailableException : Exception
+{
+    public RecipeNotAvailableException()
+    {
+    }
+
+    public RecipeNotAvailableException(string message) : base(message)
+    {
+    }
+}

@@ -11,13 +11,14 @@ public static class LabelValue
     public static bool IsValid(string? value) =>
         value is { Length: > 0 and <= MaxLength } && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
-    /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="what"/> when <paramref name="value"/> breaks the rule.</summary>
-    public static void Require(string? value, string what)
+    /// <summary>Why <paramref name="value"/> breaks the rule, naming <paramref name="what"/>; null when it keeps it.</summary>
+    public static string? Problem(string? value, string what)
     {
-        if (!IsValid(value))
+        if (IsValid(value))
         {
-            var shown = value is null ? "null" : value.Length > 80 ? $"'{value[..80]}…' ({value.Length} chars)" : $"'{value}'";
-            throw new ArgumentException($"{what} {shown} must be 1..{MaxLength} characters of A-Z a-z 0-9 . _ -");
+            return null;
         }
+        var shown = value is null ? "null" : value.Length > 80 ? $"'{value[..80]}…' ({value.Length} chars)" : $"'{value}'";
+        return $"{what} {shown} must be 1..{MaxLength} characters of A-Z a-z 0-9 . _ -";
     }
 }

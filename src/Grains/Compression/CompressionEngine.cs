@@ -33,36 +33,38 @@ public sealed class CompressionEngine(IOptions<CompressionOptions> options)
     public (byte[]? EvalBlob, byte[]? CalibrationBlob, InputHintsInfo Hints) PrepareUpload(byte[] onnx, ModelVersionUpload upload)
     {
         var flags = upload.Hints ?? InputHintFlags.None;
-        var hints = InputHints.Parse(flags.Shapes, flags.Values, flags.Ranges);
-        ModelProto model;
-        try
-        {
-            // Validated before anything is stored: bytes that are no ONNX model are refused, not kept as a failed version.
-            model = OnnxModelFile.Parse(onnx);
-        }
-        catch (OnnxModelException ex)
-        {
-            // No inner exception: the library's exception type has no Orleans codec, and the message says it all.
-            throw new InvalidDataException($"the 'model' file is not a valid ONNX model: {ex.Message}");
-        }
+        // Every refusal below is the operator's upload not fitting, so it travels as one typed error carrying the
+        // reader's message; no inner exception, since the library's exception types have no Orleans codec.
+        var hints = Refusing("the input hints", () => InputHints.Parse(flags.Shapes, flags.Values, flags.Ranges));
+        // Validated before anything is stored: bytes that are no ONNX model are refused, not kept as a failed version.
+        var model = Refusing("the 'model' file is not a valid ONNX model", () => OnnxModelFile.Parse(onnx));
         byte[]? Check(IReadOnlyList<DataFile>? files, string what)
         {
             if (files is not { Count: > 0 })
             {
                 return null;
             }
-            var blob = DataSetBlobs.Pack(files);
-            try
+            return Refusing($"the {what} does not fit the model", () =>
             {
+                var blob = DataSetBlobs.Pack(files);
                 new ModelEvaluator().CheckRuns(onnx, DataSetBlobs.Load(blob, ModelSignature.Of(model), hints).Take(1));
-            }
-            catch (OnnxModelException ex)
-            {
-                throw new InvalidDataException($"the {what} does not fit the model: {ex.Message}");
-            }
-            return blob;
+                return blob;
+            });
         }
         return (Check(upload.EvalData, "evaluation set"), Check(upload.CalibrationData, "calibration set"), LibraryMapping.FromLibrary(hints));
+    }
+
+    /// <summary>Runs a reader over uploaded bytes, turning the readers' refusals into <see cref="InvalidModelUploadException"/>.</summary>
+    private static T Refusing<T>(string what, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception ex) when (ex is OnnxModelException or InvalidDataException or FormatException or ArgumentException)
+        {
+            throw new InvalidModelUploadException($"{what}: {ex.Message}");
+        }
     }
 
     public LadderInfo BuildLadder(byte[] onnx, byte[]? evalBlob, byte[]? calibrationBlob, InputHintsInfo hintsInfo, CancellationToken cancellationToken)

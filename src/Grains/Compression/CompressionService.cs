@@ -35,7 +35,7 @@ public sealed class CompressionService : IAsyncDisposable
         _store = store;
         _logger = logger;
         var settings = options.Value;
-        _queue = Channel.CreateBounded<Func<CancellationToken, Task>>(new BoundedChannelOptions(Math.Max(1, settings.QueueCapacity))
+        _queue = Channel.CreateBounded<Func<CancellationToken, Task>>(new BoundedChannelOptions(settings.QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
         });
@@ -47,7 +47,7 @@ public sealed class CompressionService : IAsyncDisposable
 
     /// <summary>
     /// Checks an upload's data sets and hints against its model off the grain scheduler (not queued behind ladders, so an
-    /// upload answers promptly) and stores the data sets; a set that does not fit is an <see cref="InvalidDataException"/>.
+    /// upload answers promptly) and stores the data sets; a set that does not fit is an <see cref="InvalidModelUploadException"/>.
     /// </summary>
     public async Task<VersionData> StoreUploadDataAsync(ModelVersionUpload upload)
     {

@@ -1,10 +1,11 @@
 using FleetQuant.Grains.Compression;
 using FleetQuant.Grains.Fleet;
-using FleetQuant.Grains.Gateway;
 using FleetQuant.Grains.Hosting;
+using FleetQuant.Grains.Manifests;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Observability;
 using FleetQuant.Grains.Planning;
+using FleetQuant.Grains.Push;
 using FleetQuant.Grains.Rollouts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -89,7 +90,7 @@ public sealed class DeviceGrain(
         RequireProvisioned();
         if (hello.Profile.DeviceId != DeviceId)
         {
-            throw new ArgumentException($"profile is for device '{hello.Profile.DeviceId}' but was sent to '{DeviceId}'");
+            throw new InvalidDeviceRequestException($"profile is for device '{hello.Profile.DeviceId}' but was sent to '{DeviceId}'");
         }
         var stored = S.Profile!;
         if (!_ownershipLogged && (stored.HardwareClass != hello.Profile.HardwareClass || !TagsEqual(stored.Tags, hello.Profile.Tags ?? EmptyTags)))
@@ -287,11 +288,17 @@ public sealed class DeviceGrain(
         return new AssignmentResult(plan, desired, false);
     }
 
-    public async Task<DesiredState?> RollBack(string rolloutId)
+    public async Task<DeviceRollback> RollBack(string rolloutId)
     {
-        if (S.Desired?.RolloutId != rolloutId || S.Previous is not { } previous)
+        if (S.Desired is not { } current || current.RolloutId != rolloutId)
         {
-            return null;
+            return DeviceRollback.Skipped(S.Desired is { RolloutId: { } other }
+                ? $"moved on to rollout '{other}' ({S.Desired.ModelId} {S.Desired.Version})"
+                : "desired state not set by this rollout");
+        }
+        if (S.Previous is not { } previous)
+        {
+            return DeviceRollback.Skipped($"nothing from before {rolloutId} to go back to");
         }
         DeltaTransfer? delta = null;
         if (S.CurrentArtifactHash is { } baseHash && baseHash != previous.ArtifactHash)
@@ -307,7 +314,7 @@ public sealed class DeviceGrain(
         }
         await SaveAsync(indexChanged: true);
         await PushDesiredAsync(desired);
-        return desired;
+        return new DeviceRollback(desired, null);
     }
 
     public Task<DeviceRolloutStatus> GetRolloutStatus(string rolloutId)
@@ -456,29 +463,37 @@ public sealed class DeviceGrain(
     {
         if (profile.DeviceId != DeviceId)
         {
-            throw new ArgumentException($"profile is for device '{profile.DeviceId}' but was sent to '{DeviceId}'");
+            throw new InvalidDeviceRequestException($"profile is for device '{profile.DeviceId}' but was sent to '{DeviceId}'");
         }
         if (string.IsNullOrWhiteSpace(profile.HardwareClass) || profile.CpuCores <= 0 || profile.RamBytes <= 0
             || profile.ModelMemoryBudgetBytes <= 0 || profile.StorageBytes < 0 || profile.BandwidthBitsPerSecond <= 0)
         {
-            throw new ArgumentException($"profile of '{DeviceId}' needs a hardware class, positive cores, RAM, model memory budget and bandwidth");
+            throw new InvalidDeviceRequestException($"profile of '{DeviceId}' needs a hardware class, positive cores, RAM, model memory budget and bandwidth");
+        }
+    }
+
+    private static void RequireLabel(string? value, string what)
+    {
+        if (LabelValue.Problem(value, what) is { } problem)
+        {
+            throw new InvalidDeviceRequestException(problem);
         }
     }
 
     /// <summary>Class and tags select devices for rollouts and label metrics: bounded where the operator sets them.</summary>
     private static void CheckOperatorOwned(DeviceProfileInfo profile)
     {
-        LabelValue.Require(profile.HardwareClass, "hardware class");
+        RequireLabel(profile.HardwareClass, "hardware class");
         if (profile.Tags.Count > MaxTags)
         {
-            throw new ArgumentException($"a device carries at most {MaxTags} tags, got {profile.Tags.Count}");
+            throw new InvalidDeviceRequestException($"a device carries at most {MaxTags} tags, got {profile.Tags.Count}");
         }
         foreach (var (key, value) in profile.Tags)
         {
-            LabelValue.Require(key, "tag key");
+            RequireLabel(key, "tag key");
             if (value is null || value.Length > LabelValue.MaxLength)
             {
-                throw new ArgumentException($"tag '{key}' needs a value of at most {LabelValue.MaxLength} characters");
+                throw new InvalidDeviceRequestException($"tag '{key}' needs a value of at most {LabelValue.MaxLength} characters");
             }
         }
     }

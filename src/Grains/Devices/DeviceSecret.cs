@@ -19,7 +19,7 @@ public static class DeviceSecret
     {
         if (secret.Length is < MinLength or > MaxLength)
         {
-            throw new ArgumentException($"a device secret must be {MinLength}..{MaxLength} characters");
+            throw new InvalidDeviceRequestException($"a device secret must be {MinLength}..{MaxLength} characters");
         }
         var salt = RandomNumberGenerator.GetBytes(16);
         return (salt, Hash(salt, secret));

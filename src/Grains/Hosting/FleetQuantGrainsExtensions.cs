@@ -1,6 +1,7 @@
 using FleetQuant.Grains.Artifacts;
 using FleetQuant.Grains.Compression;
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Manifests;
+using FleetQuant.Grains.Transfers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Hosting;
@@ -13,19 +14,21 @@ namespace FleetQuant.Grains.Hosting;
 /// </summary>
 public static class FleetQuantGrainsExtensions
 {
-    /// <summary>Options (bound from configuration), artifact store, compression service and time source.</summary>
+    /// <summary>Options (bound from configuration, validated at start-up), artifact store, compression service, time source and log filters.</summary>
     public static IServiceCollection AddFleetQuantGrains(this IServiceCollection services)
     {
-        services.AddOptions<ArtifactStoreOptions>().BindConfiguration(ArtifactStoreOptions.Section);
-        services.AddOptions<CompressionOptions>().BindConfiguration(CompressionOptions.Section);
-        services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.Section);
-        services.AddOptions<DeviceOptions>().BindConfiguration(DeviceOptions.Section);
+        services.AddValidatedOptions<ArtifactStoreOptions>(ArtifactStoreOptions.Section);
+        services.AddValidatedOptions<CompressionOptions>(CompressionOptions.Section);
+        services.AddValidatedOptions<RolloutOptions>(RolloutOptions.Section);
+        services.AddValidatedOptions<DeviceOptions>(DeviceOptions.Section);
         // TryAdd so tests (and other hosts) can register their own clock or store before calling this.
         services.TryAddSingleton(new FleetClock(TimeProvider.System));
         services.TryAddSingleton<IArtifactStore, FileArtifactStore>();
         services.TryAddSingleton<CompressionEngine>();
         services.TryAddSingleton<CompressionService>();
         services.AddFleetQuantManifests();
+        services.AddFleetQuantTransfers();
+        services.AddFleetQuantLogFilters();
         return services;
     }
 

@@ -36,21 +36,24 @@ public sealed class ModelGrain(
     public async Task<ModelVersionView> AddVersion(ModelVersionUpload upload)
     {
         // The model id labels fleet metrics: bounded here, where the operator names it.
-        LabelValue.Require(this.GetPrimaryKeyString(), "model id");
+        if (LabelValue.Problem(this.GetPrimaryKeyString(), "model id") is { } problem)
+        {
+            throw new InvalidModelUploadException(problem);
+        }
         if (string.IsNullOrWhiteSpace(upload.Version) || upload.Version.Length > MaxVersionLength)
         {
-            throw new ArgumentException($"model version must be 1..{MaxVersionLength} characters");
+            throw new InvalidModelUploadException($"model version must be 1..{MaxVersionLength} characters");
         }
         if (upload.Onnx is not { Length: > 0 })
         {
-            throw new ArgumentException("model version needs its ONNX bytes");
+            throw new InvalidModelUploadException("model version needs its ONNX bytes");
         }
         var sourceHash = ContentHash.Of(upload.Onnx);
         if (Find(upload.Version) is { } existing)
         {
             return existing.Source.Hash == sourceHash
                 ? existing.ToView()
-                : throw new ArgumentException($"model {this.GetPrimaryKeyString()} already has a version '{upload.Version}' with different bytes; use a new version");
+                : throw new ModelVersionExistsException(this.GetPrimaryKeyString(), upload.Version);
         }
 
         var data = await compression.StoreUploadDataAsync(upload);
@@ -89,10 +92,10 @@ public sealed class ModelGrain(
             return cached;
         }
         var rung = record.Ladder!.Rungs.FirstOrDefault(r => r.Id == recipeId)
-            ?? throw new ArgumentException($"recipe '{recipeId}' is not on the ladder of {this.GetPrimaryKeyString()} {version}");
+            ?? throw new RecipeNotAvailableException($"recipe '{recipeId}' is not on the ladder of {this.GetPrimaryKeyString()} {version}");
         if (rung.Error is not null)
         {
-            throw new ArgumentException($"recipe '{recipeId}' failed on {this.GetPrimaryKeyString()} {version}: {rung.Error}");
+            throw new RecipeNotAvailableException($"recipe '{recipeId}' failed on {this.GetPrimaryKeyString()} {version}: {rung.Error}");
         }
         var blob = await compression.GetArtifactAsync(record.Source.Hash, rung, record.DataSets());
         record.Artifacts[recipeId] = blob;

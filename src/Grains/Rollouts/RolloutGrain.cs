@@ -71,7 +71,7 @@ public sealed class RolloutGrain(
     {
         if (S.Spec is not null)
         {
-            return StoredForms.SameSpec(S.Spec, spec) ? View() : throw new InvalidOperationException($"rollout '{RolloutId}' already exists with a different spec");
+            return StoredForms.SameSpec(S.Spec, spec) ? View() : throw new RolloutExistsException(RolloutId);
         }
         RolloutSpecValidator.Validate(spec);
         // Refused before anything is stored, so a typo in the version leaves no pending rollout under this id.
@@ -87,7 +87,7 @@ public sealed class RolloutGrain(
 
     public async Task<RolloutView> Start()
     {
-        var spec = S.Spec ?? throw new InvalidOperationException($"rollout '{RolloutId}' does not exist; create it first");
+        var spec = S.Spec ?? throw new RolloutNotFoundException(RolloutId);
         if (S.State != RolloutState.Pending)
         {
             return View();
@@ -158,32 +158,38 @@ public sealed class RolloutGrain(
 
     public async Task<RolloutView> RollBack(string reason)
     {
-        if (S.Spec is null || S.State is RolloutState.Pending or RolloutState.RolledBack)
+        // Devices still marked as this rollout's are the ones not asked yet, or whose rollback call did not arrive:
+        // rolling back again retries exactly those.
+        var pending = S.Devices.Where(d => d.Value is DeviceRolloutStatus.Dispatched or DeviceRolloutStatus.Succeeded or DeviceRolloutStatus.Failed)
+            .Select(d => d.Key).ToList();
+        if (S.Spec is null || S.State is RolloutState.Pending || (S.State is RolloutState.RolledBack && pending.Count == 0))
         {
             return View();
         }
-        var touched = S.Devices.Where(d => d.Value is DeviceRolloutStatus.Dispatched or DeviceRolloutStatus.Succeeded or DeviceRolloutStatus.Failed)
-            .Select(d => d.Key).ToList();
-        foreach (var batch in touched.Chunk(Math.Max(1, _options.DispatchBatchSize)))
+        var unreachable = 0;
+        foreach (var batch in pending.Chunk(_options.DispatchBatchSize))
         {
-            await Task.WhenAll(batch.Select(async id =>
+            var results = await Task.WhenAll(batch.Select(RollBackDeviceAsync));
+            for (var i = 0; i < batch.Length; i++)
             {
-                try
+                switch (results[i])
                 {
-                    await GrainFactory.GetGrain<IDeviceGrain>(id).RollBack(RolloutId);
+                    case null:
+                        unreachable++;
+                        break;
+                    case { Desired: not null }:
+                        S.Devices[batch[i]] = DeviceRolloutStatus.RolledBack;
+                        break;
+                    case { SkipReason: var why }:
+                        S.Devices[batch[i]] = DeviceRolloutStatus.RollbackSkipped;
+                        var key = why ?? "no reason given";
+                        S.RollbackSkips[key] = S.RollbackSkips.GetValueOrDefault(key) + 1;
+                        break;
                 }
-                catch (Exception ex)
-                {
-                    logger.LogWarning(ex, "rollback of {Device} in {Rollout} failed", id, RolloutId);
-                }
-            }));
-            foreach (var id in batch)
-            {
-                S.Devices[id] = DeviceRolloutStatus.RolledBack;
             }
         }
         S.State = RolloutState.RolledBack;
-        S.Reason = $"rolled back: {reason}";
+        S.Reason = $"rolled back: {reason}; {RollbackSummary(unreachable)}";
         S.Hold = null;
         await StopDrivingAsync();
         await SaveAsync();
@@ -474,11 +480,46 @@ public sealed class RolloutGrain(
         }
     }
 
+    /// <summary>The device's answer, or null when the call failed (the device stays this rollout's, so a later rollback retries it).</summary>
+    private async Task<DeviceRollback?> RollBackDeviceAsync(string deviceId)
+    {
+        try
+        {
+            var result = await GrainFactory.GetGrain<IDeviceGrain>(deviceId).RollBack(RolloutId);
+            if (result.SkipReason is { } why)
+            {
+                logger.LogInformation("rollback of {Rollout} left {Device} alone: {Reason}", RolloutId, deviceId, why);
+            }
+            return result;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "rollback of {Device} in {Rollout} failed", deviceId, RolloutId);
+            return null;
+        }
+    }
+
+    /// <summary>"2 devices rolled back; 1 skipped (moved on to rollout 'b' (m 3): 1)", plus the unreachable ones, if any.</summary>
+    private string RollbackSummary(int unreachable)
+    {
+        var rolledBack = S.Devices.Count(d => d.Value == DeviceRolloutStatus.RolledBack);
+        var summary = $"{rolledBack} devices rolled back";
+        if (S.RollbackSkips.Count > 0)
+        {
+            summary += $"; {S.RollbackSkips.Values.Sum()} skipped ({string.Join(", ", S.RollbackSkips.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}: {s.Value}"))})";
+        }
+        if (unreachable > 0)
+        {
+            summary += $"; {unreachable} could not be reached: roll back again to retry them";
+        }
+        return summary;
+    }
+
     /// <summary>After a restart, outcome reports that arrived after the last write are recovered from the devices.</summary>
     private async Task ReconcileAsync()
     {
         var dispatched = S.Devices.Where(d => d.Value == DeviceRolloutStatus.Dispatched).Select(d => d.Key).ToList();
-        foreach (var batch in dispatched.Chunk(Math.Max(1, _options.DispatchBatchSize)))
+        foreach (var batch in dispatched.Chunk(_options.DispatchBatchSize))
         {
             var statuses = await Task.WhenAll(batch.Select(id => GrainFactory.GetGrain<IDeviceGrain>(id).GetRolloutStatus(RolloutId)));
             for (var i = 0; i < batch.Length; i++)

@@ -66,6 +66,10 @@ public sealed class RolloutGrainState
     /// <summary>When the batch at <see cref="NextDispatch"/> first had devices the cluster could not reach.</summary>
     [Id(16)]
     public DateTimeOffset? UnreachableSince { get; set; }
+
+    /// <summary>Devices the rollback left alone, counted by why (a reason per device would grow with the fleet).</summary>
+    [Id(17)]
+    public Dictionary<string, int> RollbackSkips { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>Mean p95 latency and confidence over a sample of devices.</summary>

@@ -7,11 +7,11 @@ public static class RolloutSpecValidator
     {
         if (string.IsNullOrWhiteSpace(spec.ModelId) || string.IsNullOrWhiteSpace(spec.Version))
         {
-            throw new ArgumentException("a rollout needs a model id and version");
+            throw new InvalidRolloutSpecException("a rollout needs a model id and version");
         }
         if (spec.Waves.Count == 0)
         {
-            throw new ArgumentException("a rollout needs at least one wave");
+            throw new InvalidRolloutSpecException("a rollout needs at least one wave");
         }
         foreach (var wave in spec.Waves)
         {
@@ -23,24 +23,24 @@ public static class RolloutSpecValidator
             };
             if (!valid)
             {
-                throw new ArgumentException("each wave needs exactly one of a positive device count or a percentage in (0, 100]");
+                throw new InvalidRolloutSpecException("each wave needs exactly one of a positive device count or a percentage in (0, 100]");
             }
         }
         if (spec.SuccessThreshold is < 0 or > 1 || double.IsNaN(spec.SuccessThreshold))
         {
-            throw new ArgumentException("success threshold is a fraction within 0..1");
+            throw new InvalidRolloutSpecException("success threshold is a fraction within 0..1");
         }
         if (spec.FailureThreshold is < 0 or > 1 || double.IsNaN(spec.FailureThreshold))
         {
-            throw new ArgumentException("failure threshold is a fraction within 0..1");
+            throw new InvalidRolloutSpecException("failure threshold is a fraction within 0..1");
         }
         if (spec.BandwidthBytesPerMinute is < 0)
         {
-            throw new ArgumentException("bandwidth budget cannot be negative");
+            throw new InvalidRolloutSpecException("bandwidth budget cannot be negative");
         }
         if (spec.Health is { } gate && (gate.MinimumSoak < TimeSpan.Zero || gate.MaxLatencyRegression is < 0 || gate.MaxConfidenceDrop is < 0))
         {
-            throw new ArgumentException("health gate soak time and allowed regressions cannot be negative");
+            throw new InvalidRolloutSpecException("health gate soak time and allowed regressions cannot be negative");
         }
     }
 }

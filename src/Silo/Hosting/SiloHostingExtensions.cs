@@ -1,13 +1,12 @@
 using System.Net;
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Gateway.Hosting;
 using FleetQuant.Grains.Hosting;
+using FleetQuant.Grains.Manifests;
 using FleetQuant.Grains.Persistence;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Providers;
-using StackExchange.Redis;
 
 namespace FleetQuant.Silo.Hosting;
 
@@ -26,19 +25,11 @@ public static class SiloHostingExtensions
     /// <summary>Adds the silo and its health checks, configured from the <c>FleetQuant</c> section.</summary>
     public static WebApplicationBuilder AddFleetQuantSilo(this WebApplicationBuilder builder)
     {
-        var section = builder.Configuration.GetSection(SiloHostOptions.SectionName);
-        var options = section.Get<SiloHostOptions>() ?? new SiloHostOptions();
-
         // Clustering is chosen while the host is being built, so bad settings must fail here, not at first use.
-        var validator = new SiloHostOptionsValidator();
-        var result = validator.Validate(Options.DefaultName, options);
-        if (result.Failed)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(SiloHostOptions), result.Failures);
-        }
-
-        builder.Services.AddSingleton<IValidateOptions<SiloHostOptions>>(validator);
-        builder.Services.AddOptions<SiloHostOptions>().Bind(section).ValidateOnStart();
+        var options = builder.Configuration.GetValidated<SiloHostOptions>(SiloHostOptions.SectionName);
+        var cluster = builder.Configuration.GetValidated<ClusterHostOptions>(ClusterHostOptions.Section);
+        builder.Services.AddValidatedOptions<SiloHostOptions>(SiloHostOptions.SectionName);
+        builder.Services.AddValidatedOptions<ClusterHostOptions>(ClusterHostOptions.Section);
 
         if (builder.Configuration["urls"] is null && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
         {
@@ -52,13 +43,13 @@ public static class SiloHostingExtensions
         builder.Services.Configure<ManifestOptions>(manifests => manifests.KeyPath = Path.Combine(dataDirectory, "manifest-key.pem"));
         builder.UseOrleans(silo =>
         {
-            if (options.Cluster.Mode == ClusterMode.Redis)
+            if (cluster.Mode == ClusterMode.Redis)
             {
-                ConfigureRedisCluster(silo, options.Cluster);
+                ConfigureRedisCluster(silo, cluster);
             }
             else
             {
-                ConfigureLocalSilo(silo, options.Cluster, dataDirectory);
+                ConfigureLocalSilo(silo, cluster, dataDirectory);
             }
 
             silo.AddFleetQuantGrains();
@@ -92,7 +83,7 @@ public static class SiloHostingExtensions
 
     private static void ConfigureRedisCluster(ISiloBuilder silo, ClusterHostOptions cluster)
     {
-        var redis = ConfigurationOptions.Parse(cluster.Redis!);
+        var redis = cluster.RedisConfiguration();
         silo.Configure<ClusterOptions>(options =>
         {
             options.ClusterId = cluster.ClusterId;

@@ -1,6 +1,6 @@
 using FleetQuant.Grains.Artifacts;
-using FleetQuant.Grains.Gateway;
 using FleetQuant.Grains.Hosting;
+using FleetQuant.Grains.Manifests;
 using FleetQuant.Grains.Persistence;
 using FleetQuant.Grains.Rollouts;
 using Microsoft.Extensions.DependencyInjection;

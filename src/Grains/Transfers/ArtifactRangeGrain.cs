@@ -1,7 +1,7 @@
 using FleetQuant.Grains.Artifacts;
 using Orleans.Concurrency;
 
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Transfers;
 
 /// <summary>Serves byte ranges of stored objects from the shared <see cref="HotObjectCache"/>, reading the store on a miss.</summary>
 [StatelessWorker]

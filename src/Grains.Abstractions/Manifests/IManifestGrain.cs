@@ -1,7 +1,7 @@
 using FleetQuant.Grains.Devices;
 using Orleans.Concurrency;
 
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Manifests;
 
 /// <summary>
 /// Turns a device's desired state into a signed manifest with the server key (stateless worker, key 0). The signing

@@ -1,4 +1,4 @@
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Transfers;
 
 /// <summary>
 /// A small least-recently-used cache of whole stored objects (artifacts, deltas) that devices are pulling right now,

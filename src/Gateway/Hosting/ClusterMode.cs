@@ -1,4 +1,4 @@
-namespace FleetQuant.Silo.Hosting;
+namespace FleetQuant.Gateway.Hosting;
 
 /// <summary>How silos find each other and where grain state and reminders live.</summary>
 public enum ClusterMode

@@ -1,4 +1,6 @@
-namespace FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Manifests;
+
+namespace FleetQuant.Grains.Push;
 
 /// <summary>
 /// One shard (integer key 0..<see cref="GatewayDirectory.Shards"/>-1) of the registry of live Gateways. Gateways

@@ -1,4 +1,4 @@
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Transfers;
 
 /// <summary>
 /// Reads byte ranges of stored artifacts and deltas for chunk responses (stateless worker, key 0), so a Gateway

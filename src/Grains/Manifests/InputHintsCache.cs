@@ -3,7 +3,7 @@ using FleetQuant.Compression.Evaluation;
 using FleetQuant.Grains.Compression;
 using FleetQuant.Grains.Models;
 
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Manifests;
 
 /// <summary>
 /// The input hints of model versions, as manifests carry them. A version's hints never change, so each is asked of its

@@ -1,4 +1,6 @@
-namespace FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Manifests;
+
+namespace FleetQuant.Grains.Push;
 
 /// <summary>
 /// A Gateway's callback from the silo: desired-state changes of devices it may serve (it publishes them retained),

@@ -1,4 +1,4 @@
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Catalog;
 
 /// <summary>
 /// The ids an operator can list (string key: <see cref="OperatorCatalogs.Models"/> or <see cref="OperatorCatalogs.Rollouts"/>):
@@ -20,4 +20,17 @@ public static class OperatorCatalogs
 {
     public const string Models = "models";
     public const string Rollouts = "rollouts";
+}
+
+/// <summary>An operator catalog (models, rollouts) holds as many ids as it may.</summary>
+[GenerateSerializer, Alias("fq.CatalogFullException")]
+public sealed class CatalogFullException : Exception
+{
+    public CatalogFullException()
+    {
+    }
+
+    public CatalogFullException(string catalog, int maxEntries) : base($"the '{catalog}' catalog is full ({maxEntries} entries)")
+    {
+    }
 }

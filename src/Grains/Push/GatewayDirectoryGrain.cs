@@ -1,7 +1,8 @@
 using FleetQuant.Grains.Hosting;
+using FleetQuant.Grains.Manifests;
 using Microsoft.Extensions.Logging;
 
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Push;
 
 /// <summary>
 /// In-memory registry of live Gateways for one directory shard. Registrations expire unless renewed, so a crashed

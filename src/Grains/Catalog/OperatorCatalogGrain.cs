@@ -1,6 +1,6 @@
 using FleetQuant.Grains.Hosting;
 
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Catalog;
 
 /// <summary>Persistent sorted set of ids (models or rollouts) for operator listings.</summary>
 public sealed class OperatorCatalogGrain(
@@ -22,7 +22,7 @@ public sealed class OperatorCatalogGrain(
         }
         if (ids.Count >= MaxEntries)
         {
-            throw new InvalidOperationException($"the '{this.GetPrimaryKeyString()}' catalog is full ({MaxEntries} entries)");
+            throw new CatalogFullException(this.GetPrimaryKeyString(), MaxEntries);
         }
         ids.Insert(~index, id);
         await state.WriteStateAsync();

@@ -3,7 +3,7 @@ using FleetQuant.Grains.Artifacts;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Transfer;
 
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Transfers;
 
 /// <summary>
 /// Per-chunk hash tables of stored objects, computed once per (object, chunk size) and kept in memory (bounded),

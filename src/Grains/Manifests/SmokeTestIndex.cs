@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
 using FleetQuant.Compression.Artifacts;
 using FleetQuant.Compression.Evaluation;
+using FleetQuant.Grains.Transfers;
 using FleetQuant.Protocol.Manifests;
 using Microsoft.ML.OnnxRuntime;
 
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Manifests;
 
 /// <summary>
 /// The smoke test a manifest carries for an artifact: a generated reference input and the output of the artifact's

@@ -3,7 +3,7 @@ using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using Microsoft.Extensions.Options;
 
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Manifests;
 
 /// <summary>
 /// The server's manifest signing key: from configuration, else from the PEM file, else generated and saved there

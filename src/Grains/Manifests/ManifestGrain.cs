@@ -1,6 +1,8 @@
 using FleetQuant.Compression.Evaluation;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Hosting;
+using FleetQuant.Grains.Push;
+using FleetQuant.Grains.Transfers;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using Microsoft.Extensions.Logging;
@@ -8,7 +10,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using ProtocolDelta = FleetQuant.Protocol.Manifests.DeltaTransfer;
 
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Manifests;
 
 /// <summary>Builds and signs <see cref="UpdateManifest"/>s from desired states, and pushes them to a live Gateway.</summary>
 [StatelessWorker]

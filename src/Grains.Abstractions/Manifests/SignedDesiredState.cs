@@ -1,4 +1,4 @@
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Manifests;
 
 /// <summary>
 /// A device's desired state as a signed manifest, ready to publish: the exact signed JSON text, the signature

@@ -1,6 +1,6 @@
 using FleetQuant.Grains.Hosting;
 
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Credentials;
 
 /// <summary>Stores a device's Mosquitto <c>$7$</c> password hash (never the secret) for generated password files.</summary>
 public sealed class BrokerCredentialGrain(

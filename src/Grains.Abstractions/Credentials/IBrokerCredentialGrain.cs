@@ -1,4 +1,4 @@
-namespace FleetQuant.Grains.Gateway;
+namespace FleetQuant.Grains.Credentials;
 
 /// <summary>
 /// A device's secret in Mosquitto's password-file form (PBKDF2-SHA512 <c>$7$</c>), stored at provisioning so an
