@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.TestSupport;

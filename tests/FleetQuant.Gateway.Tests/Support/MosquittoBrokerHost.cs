@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
 
