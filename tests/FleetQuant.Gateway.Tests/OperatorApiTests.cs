@@ -134,6 +134,17 @@ public sealed class OperatorApiTests(AllInOneHost host) : IClassFixture<AllInOne
         Assert.Contains(mentioned, await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
 
+    [Theory]
+    [InlineData("take=0")]
+    [InlineData("take=201")]
+    [InlineData("take=many")]
+    public async Task ListRollouts_PageSizeOutOfRange_Returns400(string query)
+    {
+        var response = await host.Http.GetAsync("/api/rollouts?" + query);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("take must be 1..200", await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task PauseRollout_ThatWasNeverCreated_Returns404()
     {
