@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace FleetQuant.Api.Contracts;
 
+/// <summary>A version is Analysing until its ladder is measured, then Ready (or Failed, with the reason).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<ModelStatus>))]
 public enum ModelStatus
 {

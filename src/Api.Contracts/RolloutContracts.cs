@@ -49,6 +49,7 @@ public sealed record RolloutSpec(
     long? BandwidthBytesPerMinute,
     PlanPolicyInfo Policy);
 
+/// <summary>Where a rollout is: Completed, Aborted and RolledBack are final.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<RolloutState>))]
 public enum RolloutState
 {
