@@ -50,7 +50,10 @@ public sealed class DeviceRuntime : IAsyncDisposable
         _link = new DeviceLink(options.Link, logger);
         var profileBandwidth = options.Profile.BandwidthBitsPerSecond;
         _throttle = options.ThrottleToProfileBandwidth && profileBandwidth is > 0 ? new TokenBucket(profileBandwidth.Value, _clock) : null;
-        var verifier = new ManifestVerifier(ManifestKeys.ImportPem(options.ServerPublicKeyPem), _clock);
+        var verifier = new ManifestVerifier(ManifestKeys.ImportPem(options.ServerPublicKeyPem), _clock)
+        {
+            Architecture = ProfileDetector.Architecture(options.Profile),
+        };
         _applier = new UpdateApplier(DeviceId, _store, _runner, verifier, FetchAsync, ReportAsync, options.Faults, logger);
         _link.MessageReceived = OnDownlinkAsync;
         _link.Connected = SayHelloAsync;

@@ -155,6 +155,29 @@ public sealed class ChunkFetcherTests : IDisposable
         Assert.Equal(_content, content);
     }
 
+    [Fact]
+    public async Task SlowRetrieval_SourceDrippingInsideTheStallTimeout_FailsOnItsAverageRate()
+    {
+        // One chunk every 150 s of (fake) time: never stalled for 3 minutes, but about 7 B/s against a 1 KiB/s link.
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+        ChunkFetcher? fetcher = null;
+        fetcher = new ChunkFetcher(ChunkTable.Describe(_content, ChunkSize), new ModelStore(_dir), (request, _) =>
+        {
+            clock.Advance(TimeSpan.FromSeconds(150));
+            fetcher!.Offer(Frame(request));
+            return Task.CompletedTask;
+        }, linkBitsPerSecond: 8 * 1024, throttle: null, clock)
+        {
+            StallTimeout = TimeSpan.FromMinutes(3),
+            MinimumRateGrace = TimeSpan.FromMinutes(10),
+        };
+
+        var failure = await Assert.ThrowsAsync<TransferFailedException>(() => fetcher.FetchAsync(null, new CancellationTokenSource(Deadline).Token));
+
+        Assert.Equal(20, fetcher.MinimumBytesPerSecond);
+        Assert.Contains("under the minimum of 20 B/s", failure.Message);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private sealed class ManualClock(DateTimeOffset start) : TimeProvider

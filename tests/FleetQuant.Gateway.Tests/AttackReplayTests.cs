@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Api;
+using FleetQuant.Gateway.Bridge;
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Protocol.Messages;
@@ -46,6 +47,30 @@ public sealed class AttackReplayHost : AllInOneHost
         {
             _modelLock.Release();
         }
+    }
+
+    /// <summary>A rollout of the host's model to one device, after its hello (the planner needs a profile); returns the desired state it was issued.</summary>
+    public async Task<DesiredState> RollOutAsync(string rolloutId, ProvisionDeviceResponse device)
+    {
+        var deviceId = device.DeviceId;
+        // Said with Debian's mosquitto_pub, as the attacks are.
+        var hello = await MosquittoClients.RunAsync(MosquittoClients.Pub,
+        [
+            .. MosquittoClients.Connection(MqttHost, MqttPort, "mqttv5", deviceId, deviceId, device.Secret),
+            "-q", "1", "-t", DeviceTopics.Up(deviceId, DeviceTopics.Hello), "-m", ProtocolJson.SerializeToString(GatewayTestData.Hello(deviceId)),
+        ]);
+        Assert.True(hello.ExitCode == 0, hello.ToString());
+        await Eventually.Until(() => Http.GetFromJsonAsync<DeviceView>($"/api/devices/{deviceId}", AttackReplayTests.Json)!,
+            v => v!.Profile?.Arch == "arm64", $"hello of {deviceId} routed");
+        var version = await ModelVersionAsync();
+        var created = await Http.PostAsJsonAsync("/api/rollouts", new
+        {
+            rolloutId, modelId = ModelId, version, deviceIds = new[] { deviceId }, waves = new[] { new { count = 1 } },
+        });
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        var view = await Eventually.Until(() => Http.GetFromJsonAsync<DeviceView>($"/api/devices/{deviceId}", AttackReplayTests.Json)!,
+            v => v!.Desired is not null, $"desired state of {deviceId}", TimeSpan.FromSeconds(60));
+        return view!.Desired!;
     }
 }
 
@@ -90,6 +115,24 @@ public sealed class AttackReplayTests(AttackReplayHost host) : IClassFixture<Att
     }
 
     [Fact]
+    public async Task TelemetryWithOneNegativeLatency_DropsThatValueAndKeepsTheRest()
+    {
+        var device = await GatewayTestData.ProvisionAsync(host.Http, "atk-a-2");
+        var outOfRange = await RejectedInMetricsAsync("out-of-range");
+        var payload = $$"""{"at":"{{DateTimeOffset.UtcNow:O}}","inferences":3,"latenciesMs":[2.0,-5.0,4.0],"memoryBytes":123456}""";
+
+        var run = await PublishAsync(device, DeviceTopics.Telemetry, payload);
+        Assert.True(run.ExitCode == 0, run.ToString());
+
+        var telemetry = (await Eventually.Until(() => host.Http.GetFromJsonAsync<DeviceView>($"/api/devices/{device.DeviceId}", Json)!,
+            v => v!.Telemetry.Reports > 0, "the telemetry stored"))!.Telemetry;
+        Assert.Equal(3, telemetry.Inferences);
+        Assert.Equal(123456, telemetry.PeakMemoryBytes);
+        Assert.InRange(telemetry.LatencyP50Ms!.Value, 2.0, 4.0);
+        await Eventually.Until(() => RejectedInMetricsAsync("out-of-range"), n => n >= outOfRange + 1, "the negative latency counted");
+    }
+
+    [Fact]
     public async Task TelemetryLatenciesOf1e308AfterASuccessReport_KeepTheLatencySumFinite()
     {
         var device = await GatewayTestData.ProvisionAsync(host.Http, "atk-b-1");
@@ -99,7 +142,7 @@ public sealed class AttackReplayTests(AttackReplayHost host) : IClassFixture<Att
         await Eventually.Until(ReadLatencySumsAsync, sums => sums.Count > 0, "a latency series in /metrics");
 
         // The success claimed first, as in the issue: the grain flags it, and the latencies that follow are still bounded.
-        var desired = await RollOutAsync("atk-ro-b", device);
+        var desired = await host.RollOutAsync("atk-ro-b", device);
         Assert.Equal(0, (await PublishAsync(device, DeviceTopics.Update, $$"""{"release":{{desired.Release}},"stage":"succeeded"}""")).ExitCode);
         await Eventually.Until(() => host.Http.GetFromJsonAsync<DeviceView>($"/api/devices/{device.DeviceId}", Json)!,
             v => v!.History.Any(h => h.Release == desired.Release), "the success report handled");
@@ -232,7 +275,7 @@ public sealed class AttackReplayTests(AttackReplayHost host) : IClassFixture<Att
     public async Task SucceededReportForAReleaseNeverFetched_IsNotCounted_AndIsFlagged()
     {
         var device = await GatewayTestData.ProvisionAsync(host.Http, "atk-g-1");
-        var desired = await RollOutAsync("atk-ro-g", device);
+        var desired = await host.RollOutAsync("atk-ro-g", device);
         var unverified = await RejectedInMetricsAsync("unverified-success");
 
         var run = await PublishAsync(device, DeviceTopics.Update, $$"""{"release":{{desired.Release}},"stage":"succeeded"}""");
@@ -252,30 +295,41 @@ public sealed class AttackReplayTests(AttackReplayHost host) : IClassFixture<Att
         await AssertFleetHealthyAsync();
     }
 
+    [Fact]
+    public async Task OutcomeReport_IsStoredBeforeTheDeviceGetsItsPubAck()
+    {
+        var device = await GatewayTestData.ProvisionAsync(host.Http, "atk-i-1");
+        var desired = await host.RollOutAsync("atk-ro-i", device);
+        await using var client = new TestMqttClient();
+        Assert.Equal(MQTTnet.MqttClientConnectResultCode.Success,
+            await client.ConnectAsync(host.MqttHost, host.MqttPort, device.DeviceId, device.DeviceId, device.Secret));
+        // With the Gateway's uplink subscription down, nothing that is handled after the PUBACK can be handled at all.
+        var bridge = host.Services.GetRequiredService<MqttBridge>();
+        await bridge.StopAsync(CancellationToken.None);
+        try
+        {
+            var ack = await client.PublishAsync(DeviceTopics.Up(device.DeviceId, DeviceTopics.Update),
+                new UpdateReport { Release = desired.Release, Stage = UpdateStage.Failed, Reason = "smoke test failed" });
+
+            // Read at once, not eventually: a crash after the PUBACK must find the outcome already written.
+            Assert.Equal(MQTTnet.MqttClientPublishReasonCode.Success, ack);
+            var view = await host.Services.GetRequiredService<IGrainFactory>().GetGrain<IDeviceGrain>(device.DeviceId).GetView();
+            Assert.Contains(view.History, h => h.Release == desired.Release && !h.Succeeded);
+        }
+        finally
+        {
+            await bridge.StartAsync(CancellationToken.None);
+            await Eventually.Until(() => Task.FromResult(bridge.IsConnected), connected => connected, "the bridge reconnected");
+        }
+        await AssertFleetHealthyAsync();
+    }
+
     private List<string> Connect(ProvisionDeviceResponse device) =>
         MosquittoClients.Connection(host.MqttHost, host.MqttPort, "mqttv5", device.DeviceId, device.DeviceId, device.Secret);
 
     private Task<ClientRun> PublishAsync(ProvisionDeviceResponse device, string kind, string payload) =>
         MosquittoClients.RunAsync(MosquittoClients.Pub, [.. Connect(device), "-q", "1", "-t", DeviceTopics.Up(device.DeviceId, kind), "-m", payload]);
 
-    /// <summary>A rollout of the host's model to one device, after its hello (the planner needs a profile); returns the desired state it was issued.</summary>
-    private async Task<DesiredState> RollOutAsync(string rolloutId, ProvisionDeviceResponse device)
-    {
-        var deviceId = device.DeviceId;
-        var hello = await PublishAsync(device, DeviceTopics.Hello, ProtocolJson.SerializeToString(GatewayTestData.Hello(deviceId)));
-        Assert.True(hello.ExitCode == 0, hello.ToString());
-        await Eventually.Until(() => host.Http.GetFromJsonAsync<DeviceView>($"/api/devices/{deviceId}", Json)!,
-            v => v!.Profile?.Arch == "arm64", $"hello of {deviceId} routed");
-        var version = await host.ModelVersionAsync();
-        var created = await host.Http.PostAsJsonAsync("/api/rollouts", new
-        {
-            rolloutId, modelId = AttackReplayHost.ModelId, version, deviceIds = new[] { deviceId }, waves = new[] { new { count = 1 } },
-        });
-        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
-        var view = await Eventually.Until(() => host.Http.GetFromJsonAsync<DeviceView>($"/api/devices/{deviceId}", Json)!,
-            v => v!.Desired is not null, $"desired state of {deviceId}", TimeSpan.FromSeconds(60));
-        return view!.Desired!;
-    }
 
     /// <summary><c>curl</c> against the operator API (with the operator token unless told otherwise): status and body.</summary>
     private async Task<(int Status, string Body)> CurlAsync(string method, string path, string? json = null, bool token = true)

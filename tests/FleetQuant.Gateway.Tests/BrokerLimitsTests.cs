@@ -125,6 +125,7 @@ public sealed class BrokerLimitsTests(LimitedBrokerHost host) : IClassFixture<Li
     [Fact]
     public async Task ConnectionsBeyondTheLimit_AreRefused_WhileTheBridgeStaysConnected()
     {
+        var limited = RejectionCounts.Of(RejectionReason.ConnectionLimit);
         var devices = new List<ProvisionDeviceResponse>();
         for (var i = 0; i < LimitedBrokerHost.MaxConnections; i++)
         {
@@ -145,6 +146,7 @@ public sealed class BrokerLimitsTests(LimitedBrokerHost host) : IClassFixture<Li
                 [.. Connect(devices[^1]), "-q", "1", "-t", DeviceTopics.Down(devices[^1].DeviceId, DeviceTopics.Command), "-W", "5"]);
             Assert.True(refused.ExitCode != 0, refused.ToString());
             Assert.Contains("quota", refused.StandardError, StringComparison.OrdinalIgnoreCase);
+            await Eventually.Until(() => Task.FromResult(RejectionCounts.Of(RejectionReason.ConnectionLimit)), n => n > limited, "connection-limit counted");
         }
         finally
         {

@@ -49,6 +49,7 @@ public sealed class DesiredStateFlowTests(AllInOneHost host) : IClassFixture<All
         var manifest = verification.Manifest!;
         Assert.Equal("flow-fashion", manifest.ModelId);
         Assert.Equal(1, manifest.ModelVersion);
+        Assert.Equal("arm64", manifest.TargetArch); // planned for the architecture the hello reported
         Assert.NotNull(manifest.SmokeTest);
         Assert.Equal([1, 784], Assert.Single(manifest.SmokeTest.Inputs).Shape);
 

@@ -11,6 +11,7 @@ using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Compression.Data;
 using Microsoft.Extensions.DependencyInjection;
+using MQTTnet;
 
 namespace FleetQuant.Gateway.Tests;
 
@@ -109,6 +110,21 @@ public sealed class OperatorApiStrictnessTests(AllInOneHost host) : IClassFixtur
         var hash = mosquitto.PasswordFile.Split('\n').Single(l => l.StartsWith("strict-rotate-1:", StringComparison.Ordinal))["strict-rotate-1:".Length..];
         Assert.True(MosquittoPasswordHash.Verify(rotated.Secret, hash));
         Assert.False(MosquittoPasswordHash.Verify(first.Secret, hash));
+    }
+
+    [Fact]
+    public async Task RotateSecret_ClosesTheSessionOpenedWithTheOldSecret()
+    {
+        var first = await GatewayTestData.ProvisionAsync(host.Http, "strict-rotate-2");
+        await using var device = new TestMqttClient();
+        Assert.Equal(MqttClientConnectResultCode.Success, await device.ConnectAsync(host.MqttHost, host.MqttPort, "strict-rotate-2", "strict-rotate-2", first.Secret));
+
+        Assert.Equal(HttpStatusCode.OK, (await host.Http.PostAsync("/api/devices/strict-rotate-2/secret", null)).StatusCode);
+
+        await Eventually.Until(() => Task.FromResult(device.IsConnected), connected => !connected, "the old session closed");
+        await using var again = new TestMqttClient();
+        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword,
+            await again.ConnectAsync(host.MqttHost, host.MqttPort, "strict-rotate-2", "strict-rotate-2", first.Secret));
     }
 
     [Fact]

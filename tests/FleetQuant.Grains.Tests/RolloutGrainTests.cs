@@ -140,9 +140,11 @@ public sealed class RolloutGrainTests(FleetClusterFixture fleet) : IClassFixture
         var rollout = await StartAsync("unverified", [WaveSpec.PercentOf(100)], success: 0.25, failure: 1.0);
         var desired = await Task.WhenAll(ids.Select(id => fleet.Device(id).GetDesiredState()));
 
-        // 0: claims success, fetched nothing. 1: fetched half. 2: says hello with the new hash, fetched nothing. 3: fetched it all.
+        // 0: claims success, fetched nothing. 1: fetched the first half twice (repeats are not new bytes).
+        // 2: says hello with the new hash, fetched nothing. 3: fetched it all.
         await fleet.Device(ids[0]).ReportUpdate(new UpdateProgress(desired[0]!.Release, UpdateStatus.Succeeded, desired[0]!.TransferBytes, null));
-        await fleet.Device(ids[1]).RecordChunkServed(desired[1]!.ArtifactHash, desired[1]!.ArtifactBytes / 2);
+        await fleet.Device(ids[1]).RecordChunkServed(desired[1]!.ArtifactHash, 0, desired[1]!.ArtifactBytes / 2 + 1);
+        await fleet.Device(ids[1]).RecordChunkServed(desired[1]!.ArtifactHash, 0, desired[1]!.ArtifactBytes / 2 + 1);
         await fleet.Device(ids[1]).ReportUpdate(new UpdateProgress(desired[1]!.Release, UpdateStatus.Succeeded, desired[1]!.TransferBytes, null));
         await fleet.Device(ids[2]).Hello(new DeviceHello(FleetClusterFixture.Profile(ids[2], tags: new Dictionary<string, string> { ["suite"] = "unverified" }),
             desired[2]!.ArtifactHash));

@@ -231,6 +231,28 @@ public sealed class UpdateAttackTests : IDisposable
     }
 
     [Fact]
+    public void WrongHardware_ManifestPlannedForAnotherArchitecture_IsRefused()
+    {
+        var result = new ManifestVerifier(ManifestTrust.Provisioned(_a.ExportSubjectPublicKeyInfoPem()), new FixedClock(Now)) { Architecture = "armv7" }
+            .Verify(Sign(_a, Manifest(5) with { TargetArch = "arm64" }), "dev-1", 0);
+
+        Assert.Equal(ManifestRejection.WrongHardware, result.Rejection);
+        Assert.Contains("arm64", result.Message);
+    }
+
+    [Theory]
+    [InlineData("ARM64")]
+    [InlineData(DeviceProfile.UnknownArch)]
+    [InlineData(null)]
+    public void WrongHardware_SameOrUnstatedArchitecture_IsAccepted(string? target)
+    {
+        var result = new ManifestVerifier(ManifestTrust.Provisioned(_a.ExportSubjectPublicKeyInfoPem()), new FixedClock(Now)) { Architecture = "arm64" }
+            .Verify(Sign(_a, Manifest(5) with { TargetArch = target }), "dev-1", 0);
+
+        Assert.True(result.Accepted, result.Message);
+    }
+
+    [Fact]
     public void EndlessData_OversizedManifest_IsRefusedBeforeParsing()
     {
         var huge = Encoding.UTF8.GetBytes("{\"payload\":\"" + new string('x', ProtocolJson.MaxMessageBytes) + "\"}");

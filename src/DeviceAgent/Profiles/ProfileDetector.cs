@@ -38,16 +38,19 @@ public static class ProfileDetector
     /// <summary>Until a download has been measured, assume a modest link.</summary>
     private const long DefaultBandwidthBitsPerSecond = 1_000_000;
 
+    /// <summary>The architecture the device reports: the override (a simulated board), else the runtime's.</summary>
+    public static string Architecture(ProfileOverrides overrides) => overrides.Arch ?? RuntimeInformation.ProcessArchitecture switch
+    {
+        System.Runtime.InteropServices.Architecture.X64 => "x86_64",
+        System.Runtime.InteropServices.Architecture.Arm64 => "arm64",
+        System.Runtime.InteropServices.Architecture.Arm => "armv7",
+        var other => other.ToString().ToLowerInvariant(),
+    };
+
     public static DeviceProfile Detect(string deviceId, string stateDirectory, string agentVersion, ProfileOverrides overrides, long? measuredBandwidth)
     {
         var ram = overrides.RamBytes ?? ReadMemTotalBytes() ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        var arch = overrides.Arch ?? RuntimeInformation.ProcessArchitecture switch
-        {
-            Architecture.X64 => "x86_64",
-            Architecture.Arm64 => "arm64",
-            Architecture.Arm => "armv7",
-            var other => other.ToString().ToLowerInvariant(),
-        };
+        var arch = Architecture(overrides);
         return new DeviceProfile
         {
             DeviceId = deviceId,

@@ -51,13 +51,26 @@ public sealed class ChunkFetcher
         var chunkSeconds = transferObject.ChunkSize * 8.0 / Math.Max(1, linkBitsPerSecond);
         _timeout = new RetransmitTimeout(TimeSpan.FromSeconds(Math.Max(5, 4 * chunkSeconds)), TimeSpan.FromMinutes(1));
         StallTimeout = TimeSpan.FromSeconds(Math.Max(600, 8 * chunkSeconds));
+        MinimumBytesPerSecond = Math.Max(1, linkBitsPerSecond / 8 / MinimumRateDivisor);
     }
+
+    /// <summary>A source may be this many times slower than the link on average before the transfer is given up.</summary>
+    private const int MinimumRateDivisor = 50;
 
     /// <summary>
     /// The transfer fails when no chunk verifies for this long (slow-retrieval attack, or a source that stopped): at
     /// least ten minutes, more on links where one chunk takes over a minute and a quarter.
     /// </summary>
     public TimeSpan StallTimeout { get; init; }
+
+    /// <summary>
+    /// The transfer fails when, after <see cref="MinimumRateGrace"/>, it has averaged less than this (a source that
+    /// drips a chunk just inside the stall timeout): by default a fiftieth of the link rate.
+    /// </summary>
+    public long MinimumBytesPerSecond { get; init; }
+
+    /// <summary>How long a transfer runs before its average rate is held to <see cref="MinimumBytesPerSecond"/>.</summary>
+    public TimeSpan MinimumRateGrace { get; init; } = TimeSpan.FromMinutes(30);
 
     /// <summary>How often verified progress is flushed and recorded; a reboot loses at most this much work.</summary>
     public TimeSpan PersistInterval { get; init; } = TimeSpan.FromSeconds(1);
@@ -100,6 +113,12 @@ public sealed class ChunkFetcher
                 if (stalled > StallTimeout)
                 {
                     throw new TransferFailedException($"no chunk of {_object.Sha256[..12]}… verified for {stalled.TotalSeconds:0} s (limit {StallTimeout.TotalSeconds:0} s): the source is too slow or stopped");
+                }
+                var elapsed = _clock.GetUtcNow() - started;
+                if (elapsed > MinimumRateGrace && received / elapsed.TotalSeconds < MinimumBytesPerSecond)
+                {
+                    throw new TransferFailedException($"{_object.Sha256[..12]}… averaged {received / elapsed.TotalSeconds:0.#} B/s over {elapsed.TotalMinutes:0} min, " +
+                        $"under the minimum of {MinimumBytesPerSecond} B/s: the source is too slow");
                 }
                 next = await FillWindowAsync(verified, count, next, cancellationToken);
                 var frame = await NextFrameAsync(cancellationToken);

@@ -6,6 +6,7 @@ using FleetQuant.Grains.Fleet;
 using FleetQuant.Grains.Gateway;
 using FleetQuant.Grains.Planning;
 using FleetQuant.Grains.Rollouts;
+using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
 using Microsoft.Extensions.Options;
 using Contract = FleetQuant.Api.Contracts;
@@ -40,22 +41,21 @@ public static class DeviceEndpoints
             throw ApiRequestException.BadRequest($"'{account.User}' is the Gateway's own broker account and cannot be a device id");
         }
         // Placeholder hardware numbers: the device's first hello replaces them with what it measured.
-        var profile = new DeviceProfileInfo(body.DeviceId, body.HardwareClass ?? "unknown", "unknown", 1, [], 1, 1, 0, 1, null, "", "",
+        var profile = new DeviceProfileInfo(body.DeviceId, body.HardwareClass ?? "unknown", DeviceProfile.UnknownArch, 1, [], 1, 1, 0, 1, null, "", "",
             body.Tags ?? new Dictionary<string, string>());
         var result = await grains.GetGrain<IDeviceGrain>(body.DeviceId).Provision(new ProvisionRequest(profile, null));
         return await CredentialsAsync(result, grains, broker, options.Value);
     }
 
     private static async Task<Contract.ProvisionDeviceResponse> RotateSecretAsync(string deviceId, IGrainFactory grains, BrokerEndpoint broker,
-        DeviceCredentialCheck credentials, IOptions<GatewayOptions> options)
+        IOptions<GatewayOptions> options)
     {
         if (!DeviceTopics.IsValidDeviceId(deviceId))
         {
             throw ApiRequestException.BadRequest($"device id must be {DeviceTopics.DeviceIdGrammar}");
         }
+        // The grain tells every Gateway to forget the old secret and close the device's session.
         var result = await grains.GetGrain<IDeviceGrain>(deviceId).RotateSecret();
-        // This Gateway stops trusting the old secret at once; others within FleetQuant:Mqtt:CredentialCacheTime.
-        credentials.Forget(deviceId);
         return await CredentialsAsync(result, grains, broker, options.Value);
     }
 

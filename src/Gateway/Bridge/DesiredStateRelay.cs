@@ -1,3 +1,4 @@
+using FleetQuant.Gateway.Broker;
 using FleetQuant.Grains.Gateway;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,9 +7,16 @@ namespace FleetQuant.Gateway.Bridge;
 
 /// <summary>
 /// Receives desired-state changes pushed by the silo: registers this Gateway's observer with every directory shard,
-/// renews the registrations periodically (they expire, so a dead Gateway drops out), and publishes what arrives.
+/// renews the registrations periodically (they expire, so a dead Gateway drops out), publishes what arrives, and acts
+/// on revoked device credentials.
 /// </summary>
-public sealed class DesiredStateRelay(IGrainFactory grains, MqttBridge bridge, UplinkRouter router, ILogger<DesiredStateRelay> logger)
+public sealed class DesiredStateRelay(
+    IGrainFactory grains,
+    MqttBridge bridge,
+    UplinkRouter router,
+    DeviceCredentialCheck credentials,
+    IEnumerable<EmbeddedBroker> embeddedBroker,
+    ILogger<DesiredStateRelay> logger)
     : BackgroundService, IDesiredStateObserver
 {
     private readonly string _gatewayId = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
@@ -24,6 +32,18 @@ public sealed class DesiredStateRelay(IGrainFactory grains, MqttBridge bridge, U
             // The device converges on its next hello, which republishes the desired state.
             logger.LogWarning("could not publish the desired state of {Device}: {Reason}", state.DeviceId, ex.Message);
         }
+    }
+
+    public Task CredentialsRevoked(string deviceId)
+    {
+        credentials.Forget(deviceId);
+        // Not awaited: closing the session raises the broker's disconnect handling, which may call the device grain
+        // that is waiting for this call to return.
+        foreach (var broker in embeddedBroker)
+        {
+            _ = broker.CloseSessionAsync(deviceId);
+        }
+        return Task.CompletedTask;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -78,6 +78,16 @@ public sealed class MqttBridge : BackgroundService, IDownlink
         FleetQuantMetrics.RecordMqtt(MqttDirection.Out, MetricKind(topic), payload.Length);
     }
 
+    /// <summary>
+    /// Routes a device message the embedded broker handles itself, before it acknowledges it (update outcomes: see
+    /// <see cref="EmbeddedBroker"/>). Failures are logged by the router, as for messages that come through the subscription.
+    /// </summary>
+    public async Task RouteInlineAsync(string topic, byte[] payload)
+    {
+        FleetQuantMetrics.RecordMqtt(MqttDirection.In, MetricKind(topic), payload.Length);
+        await _router.RouteAsync(topic, payload, this, _stopping);
+    }
+
     public override void Dispose()
     {
         _client.Dispose();

@@ -116,7 +116,7 @@ public sealed class UplinkRouter(IGrainFactory grains, DesiredStateCache desired
         await downlink.PublishAsync(DeviceTopics.Down(deviceId, DeviceTopics.ChunkResponse), frame, retain: false, cancellationToken);
         counters.ChunkSent(bytes.Length);
         // The device grain counts a success only for a release whose bytes were served (or already held).
-        await grains.GetGrain<IDeviceGrain>(deviceId).RecordChunkServed(request.ObjectSha256, bytes.Length);
+        await grains.GetGrain<IDeviceGrain>(deviceId).RecordChunkServed(request.ObjectSha256, request.Offset, bytes.Length);
     }
 
     private void Refuse(string deviceId, ChunkRequest request, string reason)

@@ -1,7 +1,10 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using FleetQuant.Gateway.Bridge;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Grains.Observability;
+using FleetQuant.Protocol.Topics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,6 +28,7 @@ public sealed class EmbeddedBroker(
     GatewayCounters counters,
     DeviceRateLimiter rateLimiter,
     RefusalLog refusals,
+    MqttBridge bridge,
     ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
     private const string RoleKey = "fq.role";
@@ -71,6 +75,24 @@ public sealed class EmbeddedBroker(
         }
     }
 
+    /// <summary>Closes the session of <paramref name="deviceId"/> if it is connected here (its credentials were revoked).</summary>
+    public async Task CloseSessionAsync(string deviceId)
+    {
+        try
+        {
+            if (_server is { IsStarted: true } server && (await server.GetClientsAsync()).Any(c => c.Id == deviceId))
+            {
+                await server.DisconnectClientAsync(deviceId, MqttDisconnectReasonCode.NotAuthorized);
+                logger.LogInformation("closed the session of {Device}: its secret was rotated", deviceId);
+            }
+        }
+        catch (Exception ex)
+        {
+            // It may have disconnected in between; if it is still there it cannot reconnect with the old secret anyway.
+            logger.LogWarning("could not close the session of {Device}: {Reason}", deviceId, ex.Message);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None);
@@ -88,7 +110,7 @@ public sealed class EmbeddedBroker(
         if (Volatile.Read(ref _connections) >= options.Value.MaxConnections)
         {
             // The Gateway's own account was let in above: a full broker must not lock out the bridge.
-            Refuse(args, MqttConnectReasonCode.QuotaExceeded, $"the broker is at its limit of {options.Value.MaxConnections} connections", RejectionReason.RateLimited);
+            Refuse(args, MqttConnectReasonCode.QuotaExceeded, $"the broker is at its limit of {options.Value.MaxConnections} connections", RejectionReason.ConnectionLimit);
             return;
         }
         if (args.UserName is null || args.UserName == account.User || args.ClientId != args.UserName)
@@ -124,12 +146,12 @@ public sealed class EmbeddedBroker(
         refusals.Refused(kind, args.UserName, $"connection of client '{args.ClientId}' from {args.RemoteEndPoint}: {reason}");
     }
 
-    private Task InterceptPublishAsync(InterceptingPublishEventArgs args)
+    private async Task InterceptPublishAsync(InterceptingPublishEventArgs args)
     {
         if (IsGateway(args.SessionItems) || args.ClientId is null)
         {
             // A null client id is a message injected by the server itself.
-            return Task.CompletedTask;
+            return;
         }
         var device = args.UserName ?? "";
         var message = args.ApplicationMessage;
@@ -141,22 +163,28 @@ public sealed class EmbeddedBroker(
             RefusePublish(args, MqttPubAckReasonCode.PayloadFormatInvalid, RejectionReason.TooLarge,
                 $"{message.Payload.Length}-byte publish to {topic} is over the {options.Value.MaxMessageBytes}-byte limit; disconnected");
             args.CloseConnection = true;
-            return Task.CompletedTask;
+            return;
         }
         if (!DeviceAccessPolicy.MayPublish(device, topic))
         {
             RefusePublish(args, MqttPubAckReasonCode.NotAuthorized, RejectionReason.Acl, $"publish to {topic} (not one of its own uplink topics)");
-            return Task.CompletedTask;
+            return;
         }
         if (!rateLimiter.TryAcquire(device))
         {
             RefusePublish(args, MqttPubAckReasonCode.QuotaExceeded, RejectionReason.RateLimited,
                 $"publish to {topic} over {options.Value.DeviceMessagesPerSecond}/s (burst {options.Value.DeviceMessageBurst})");
-            return Task.CompletedTask;
+            return;
         }
         // Only the server retains (desired states): a device's retained messages would be broker memory it controls.
         message.Retain = false;
-        return Task.CompletedTask;
+        if (topic.EndsWith("/" + DeviceTopics.Update, StringComparison.Ordinal))
+        {
+            // An outcome is handled here, not through the bridge's subscription: MQTTnet sends the device's PUBACK when
+            // this handler returns, so a crash before the grain has written the outcome leaves it unacknowledged.
+            args.ProcessPublish = false;
+            await bridge.RouteInlineAsync(topic, message.Payload.ToArray());
+        }
     }
 
     private void RefusePublish(InterceptingPublishEventArgs args, MqttPubAckReasonCode code, RejectionReason reason, string what)

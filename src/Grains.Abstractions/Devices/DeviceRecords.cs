@@ -93,7 +93,8 @@ public sealed record DesiredState(
     [property: Id(6)] long Release,
     [property: Id(7)] string? RolloutId,
     [property: Id(8)] string Reason,
-    [property: Id(9)] DateTimeOffset IssuedAt)
+    [property: Id(9)] DateTimeOffset IssuedAt,
+    [property: Id(10)] string? TargetArch = null)
 {
     /// <summary>Bytes that actually travel: the delta when there is one, else the full artifact.</summary>
     public long TransferBytes => Delta?.DeltaBytes ?? ArtifactBytes;

@@ -16,7 +16,8 @@ public interface IDeviceGrain : IGrainWithStringKey
     [Alias("Provision")]
     Task<ProvisionResult> Provision(ProvisionRequest request);
 
-    /// <summary>Replaces the device's secret with a new random one, returned once; the old secret is refused from now on.</summary>
+    /// <summary>Replaces the device's secret with a new random one, returned once; the old secret is refused from now on
+    /// and every Gateway is told to forget it and close the device's open session.</summary>
     [Alias("RotateSecret")]
     Task<ProvisionResult> RotateSecret();
 
@@ -42,11 +43,11 @@ public interface IDeviceGrain : IGrainWithStringKey
     Task ReportConnection(bool online);
 
     /// <summary>
-    /// The Gateway served <paramref name="bytes"/> of <paramref name="objectSha256"/> (the desired artifact or its delta)
-    /// to this device: the evidence a later success report is checked against.
+    /// The Gateway served <paramref name="length"/> bytes at <paramref name="offset"/> of <paramref name="objectSha256"/>
+    /// (the desired artifact or its delta) to this device: the evidence a later success report is checked against.
     /// </summary>
     [Alias("RecordChunkServed")]
-    Task RecordChunkServed(string objectSha256, long bytes);
+    Task RecordChunkServed(string objectSha256, long offset, long length);
 
     [Alias("GetDesiredState")]
     Task<DesiredState?> GetDesiredState();

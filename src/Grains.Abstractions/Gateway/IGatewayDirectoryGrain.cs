@@ -21,6 +21,10 @@ public interface IGatewayDirectoryGrain : IGrainWithIntegerKey
     /// <summary>Forwards to one live Gateway; false when none is registered (the device converges on its next hello).</summary>
     [Alias("Deliver")]
     Task<bool> Deliver(SignedDesiredState state);
+
+    /// <summary>Tells every live Gateway that a device's secret changed; returns how many Gateways took it.</summary>
+    [Alias("RevokeCredentials")]
+    Task<int> RevokeCredentials(string deviceId);
 }
 
 /// <summary>Shard layout of the Gateway directory and its registration lifetime.</summary>

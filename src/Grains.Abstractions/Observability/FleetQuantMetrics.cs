@@ -51,7 +51,7 @@ public static class FleetQuantMetrics
         "MQTT payload bytes the Gateway's bridge received (in) and published (out), by message kind.");
 
     private static readonly Counter<long> Rejections = Meter.CreateCounter<long>("fleetquant.rejected", null,
-        "Device traffic and requests refused or dropped, by reason (auth, acl, malformed, too-large, rate-limited, out-of-range, unverified-success).");
+        "Device traffic and requests refused or dropped, by reason (auth, acl, malformed, too-large, rate-limited, connection-limit, out-of-range, unverified-success).");
 
     private static readonly UpDownCounter<long> CompressionJobs = Meter.CreateUpDownCounter<long>("fleetquant.compression.jobs", null,
         "Compression jobs waiting in the queue (state=queued) and running (state=running).");

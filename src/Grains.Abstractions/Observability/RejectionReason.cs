@@ -18,6 +18,9 @@ public enum RejectionReason
     /// <summary>Traffic over the device's rate limit.</summary>
     RateLimited,
 
+    /// <summary>A connection refused because the broker holds its limit of connections.</summary>
+    ConnectionLimit,
+
     /// <summary>A value outside its documented physical bounds (dropped, the rest of the message kept).</summary>
     OutOfRange,
 
@@ -35,6 +38,7 @@ public static class RejectionReasons
         RejectionReason.Malformed => "malformed",
         RejectionReason.TooLarge => "too-large",
         RejectionReason.RateLimited => "rate-limited",
+        RejectionReason.ConnectionLimit => "connection-limit",
         RejectionReason.OutOfRange => "out-of-range",
         RejectionReason.UnverifiedSuccess => "unverified-success",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),

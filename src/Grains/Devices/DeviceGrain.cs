@@ -70,6 +70,15 @@ public sealed class DeviceGrain(
         var secret = DeviceSecret.Generate();
         (S.SecretSalt, S.SecretHash) = DeviceSecret.Protect(secret);
         await SaveAsync(indexChanged: false);
+        try
+        {
+            await GrainFactory.GetGrain<IGatewayDirectoryGrain>(GatewayDirectory.ShardOf(DeviceId)).RevokeCredentials(DeviceId);
+        }
+        catch (Exception ex)
+        {
+            // The new secret is stored: Gateways that were not told stop trusting the old one within their credential cache time.
+            logger.LogWarning("could not tell the Gateways that the secret of {Device} changed: {Reason}", DeviceId, ex.Message);
+        }
         return new ProvisionResult(DeviceId, secret);
     }
 
@@ -166,19 +175,21 @@ public sealed class DeviceGrain(
         }
     }
 
-    public Task RecordChunkServed(string objectSha256, long bytes)
+    public Task RecordChunkServed(string objectSha256, long offset, long length)
     {
-        if (S.Desired is not { } desired || bytes <= 0 || (objectSha256 != desired.ArtifactHash && objectSha256 != desired.Delta?.DeltaHash))
+        if (S.Desired is not { } desired || offset < 0 || length <= 0 || length > DeviceBounds.MaxStorageBytes - offset
+            || (objectSha256 != desired.ArtifactHash && objectSha256 != desired.Delta?.DeltaHash))
         {
             return Task.CompletedTask;
         }
         var index = S.Served.FindIndex(o => o.ObjectHash == objectSha256);
-        var served = index < 0 ? 0 : S.Served[index].Bytes;
+        // Null in state written before ranges were kept.
+        var ranges = index < 0 ? [] : S.Served[index].Ranges ?? [];
         if (index >= 0)
         {
             S.Served.RemoveAt(index);
         }
-        S.Served.Add(new ServedObject(objectSha256, served + Math.Min(bytes, DeviceBounds.MaxStorageBytes - served)));
+        S.Served.Add(new ServedObject(objectSha256, ServedRanges.Add(ranges, offset, offset + length)));
         if (S.Served.Count > ServedObjectsKept)
         {
             S.Served.RemoveAt(0);
@@ -324,7 +335,7 @@ public sealed class DeviceGrain(
     {
         S.Release++;
         S.Desired = new DesiredState(target.ModelId, target.Version, target.RecipeId, target.ArtifactHash, target.ArtifactBytes,
-            delta, S.Release, rolloutId, reason, clock.UtcNow);
+            delta, S.Release, rolloutId, reason, clock.UtcNow, S.Profile?.Arch);
         S.State = S.CurrentArtifactHash == target.ArtifactHash ? DeviceState.UpToDate : DeviceState.Updating;
         return S.Desired;
     }

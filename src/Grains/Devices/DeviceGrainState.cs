@@ -59,11 +59,14 @@ public sealed class DeviceGrainState
     public List<ServedObject> Served { get; set; } = [];
 }
 
-/// <summary>How many bytes of one transfer object (by SHA-256) the Gateway served this device, repeats included.</summary>
+/// <summary>Which bytes of one transfer object (by SHA-256) the Gateway served this device (<see cref="ServedRanges"/>).</summary>
 [GenerateSerializer, Immutable, Alias("fq.ServedObject")]
 public sealed record ServedObject(
     [property: Id(0)] string ObjectHash,
-    [property: Id(1)] long Bytes);
+    [property: Id(1)] long[] Ranges)
+{
+    public long Bytes => ServedRanges.Covered(Ranges);
+}
 
 /// <summary>A model a device runs (or ran): enough to send it back there.</summary>
 [GenerateSerializer, Immutable, Alias("fq.InstalledModel")]

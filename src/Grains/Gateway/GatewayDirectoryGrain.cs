@@ -55,6 +55,26 @@ public sealed class GatewayDirectoryGrain(FleetClock clock, ILogger<GatewayDirec
         return false;
     }
 
+    public async Task<int> RevokeCredentials(string deviceId)
+    {
+        RemoveExpired();
+        // Every Gateway: a device may hold a session on any of them (one embedded broker each).
+        var reached = await Task.WhenAll(_gateways.ToList().Select(async gateway =>
+        {
+            try
+            {
+                await gateway.Value.Observer.CredentialsRevoked(deviceId);
+                return true;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning("Gateway {Gateway} did not take the revoked credentials of {Device}: {Reason}", gateway.Key, deviceId, ex.Message);
+                return false;
+            }
+        }));
+        return reached.Count(r => r);
+    }
+
     private void RemoveExpired()
     {
         var now = clock.UtcNow;

@@ -50,6 +50,7 @@ public sealed class ManifestGrain(
             Delta = delta,
             SmokeTest = await SmokeTestAsync(deviceId, desired.ArtifactHash, hints),
             InputHints = hints.ToMessage(),
+            TargetArch = desired.TargetArch,
         };
         var signed = key.Sign(manifest);
         return new SignedDesiredState(deviceId, desired.Release, signed.Payload, signed.Signature, signed.KeyId)

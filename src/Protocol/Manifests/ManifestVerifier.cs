@@ -18,6 +18,8 @@ public enum ManifestRejection
     BadRotation,
     /// <summary>The manifest names a key that a rotation revoked.</summary>
     RevokedKey,
+    /// <summary>The manifest was planned for another CPU architecture.</summary>
+    WrongHardware,
 }
 
 /// <summary>
@@ -66,6 +68,9 @@ public sealed class ManifestVerifier
     }
 
     public ManifestLimits Limits { get; init; } = new();
+
+    /// <summary>This device's CPU architecture, as its hello reports it; null skips the hardware check.</summary>
+    public string? Architecture { get; init; }
 
     /// <param name="trust">The key the device trusts now; null means the provisioned key (no rotation seen yet).</param>
     public ManifestVerification Verify(ReadOnlySpan<byte> payload, string deviceId, long lastAcceptedRelease, ManifestTrust? trust = null)
@@ -150,6 +155,11 @@ public sealed class ManifestVerifier
         if (manifest.DeviceId != deviceId)
         {
             return Reject(ManifestRejection.WrongDevice, $"manifest is for device '{manifest.DeviceId}', not '{deviceId}'", trust);
+        }
+        if (Architecture is { } own && manifest.TargetArch is { } target && target != DeviceProfile.UnknownArch
+            && !string.Equals(target, own, StringComparison.OrdinalIgnoreCase))
+        {
+            return Reject(ManifestRejection.WrongHardware, $"manifest is for {target} hardware, this device is {own}", trust);
         }
         var now = _clock.GetUtcNow();
         if (manifest.ExpiresAt <= now)

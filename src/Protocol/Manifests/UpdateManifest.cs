@@ -1,3 +1,5 @@
+using FleetQuant.Protocol.Messages;
+
 namespace FleetQuant.Protocol.Manifests;
 
 /// <summary>
@@ -32,6 +34,12 @@ public sealed record UpdateManifest
 
     /// <summary>How to build inputs for the model where its declared shapes do not say (from the version's hints).</summary>
     public ModelInputHints? InputHints { get; init; }
+
+    /// <summary>
+    /// The CPU architecture the recipe was planned for (the device's reported profile); a device of another
+    /// architecture refuses the manifest (TUF's "wrong hardware"). Null or <see cref="DeviceProfile.UnknownArch"/>: not checked.
+    /// </summary>
+    public string? TargetArch { get; init; }
 }
 
 /// <summary>

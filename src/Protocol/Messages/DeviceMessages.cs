@@ -66,7 +66,11 @@ public sealed record TelemetryMessage
     /// <summary>Download bandwidth observed during the last transfer, when there was one.</summary>
     public long? DownloadBitsPerSecond { get; init; }
 
-    /// <summary>Throws <see cref="ProtocolException"/> when the message breaks the limits above (a buggy or hostile sender).</summary>
+    /// <summary>
+    /// Throws <see cref="ProtocolException"/> when the message's shape breaks the limits above (a buggy or hostile
+    /// sender). Values out of their physical bounds (a negative latency, a confidence of 1.5) are not refused here: the
+    /// device grain drops each such value alone and counts it, keeping the rest of the message.
+    /// </summary>
     public void Validate()
     {
         // JSON null overrides the empty default, so the list itself can be missing.
@@ -77,22 +81,6 @@ public sealed record TelemetryMessage
         if (LatenciesMs.Count > MaxLatencySamples)
         {
             throw new ProtocolException($"TelemetryMessage: {LatenciesMs.Count} latency samples, at most {MaxLatencySamples} allowed (sample them)");
-        }
-        if (Inferences < LatenciesMs.Count || Errors < 0)
-        {
-            throw new ProtocolException($"TelemetryMessage: {Inferences} inferences and {Errors} errors do not fit {LatenciesMs.Count} latency samples");
-        }
-        if (LatenciesMs.Any(l => !double.IsFinite(l) || l < 0))
-        {
-            throw new ProtocolException("TelemetryMessage: latencies must be finite and non-negative milliseconds");
-        }
-        if (MeanConfidence is { } confidence && !(confidence is >= 0 and <= 1))
-        {
-            throw new ProtocolException($"TelemetryMessage: mean confidence {confidence} is outside 0..1");
-        }
-        if (MemoryBytes < 0 || DownloadBitsPerSecond is < 0)
-        {
-            throw new ProtocolException("TelemetryMessage: memory and bandwidth must be non-negative");
         }
     }
 }

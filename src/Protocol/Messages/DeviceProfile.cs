@@ -14,6 +14,9 @@ public sealed record DeviceProfile
     /// <summary>CPU architecture, e.g. "arm64", "armv7", "x86_64".</summary>
     public required string Arch { get; init; }
 
+    /// <summary>The architecture of a device provisioned but not yet heard from.</summary>
+    public const string UnknownArch = "unknown";
+
     public required int CpuCores { get; init; }
 
     /// <summary>CPU features relevant to inference kernels, e.g. "avx2", "avx512vnni", "neon", "dotprod".</summary>

@@ -78,44 +78,6 @@ public sealed class DeltaRoundTripTests
         Assert.Contains("different base", error.Message);
     }
 
-    [Fact]
-    public async Task Apply_MutatedDeltas_FailWithDeltaExceptionOrRebuildTheTarget()
-    {
-        var a = ArtifactWriter.Pack(ArtifactTestModels.Tiny());
-        var b = ArtifactWriter.Pack(new CompressedModel(ArtifactTestModels.FineTuned(ArtifactTestModels.Tiny().Model), Compression.Recipes.Recipe.Fp32, new Dictionary<string, EncodedTensor>(), []));
-        var delta = DeltaEncoder.Create(a, b);
-        var random = new Random(99);
-        var rejected = 0;
-
-        for (var i = 0; i < 500; i++)
-        {
-            var (mutation, bytes) = ArtifactFuzzTests.Mutate(delta, random, isArtifact: false);
-            var task = Task.Run(() =>
-            {
-                try
-                {
-                    var (patched, _) = Apply(a, bytes);
-                    Assert.Equal(b, patched);
-                    return false;
-                }
-                catch (DeltaException)
-                {
-                    return true;
-                }
-            });
-            try
-            {
-                rejected += await task.WaitAsync(TimeSpan.FromSeconds(5)) ? 1 : 0;
-            }
-            catch (TimeoutException)
-            {
-                throw new Xunit.Sdk.XunitException($"case {i} ({mutation}) did not finish within 5 s");
-            }
-        }
-
-        Assert.True(rejected > 400, $"{rejected} of 500 rejected");
-    }
-
     internal static (byte[] Target, DeltaApplyInfo Info) Apply(byte[] a, byte[] delta)
     {
         using var source = new MemoryStream(a, writable: false);

@@ -7,6 +7,7 @@ using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Observability;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
+using FleetQuant.Protocol.Transfer;
 using FleetQuant.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -19,7 +20,7 @@ namespace FleetQuant.Gateway.Tests.Fuzz;
 /// escapes as an exception or fails inside a grain, none hangs, the run keeps no memory, and the device still works.
 /// </summary>
 [Trait("Category", "Fuzz")]
-public sealed class UplinkFuzzTests(AllInOneHost host) : IClassFixture<AllInOneHost>
+public sealed class UplinkFuzzTests(AttackReplayHost host) : IClassFixture<AttackReplayHost>
 {
     private static readonly TimeSpan CaseDeadline = TimeSpan.FromSeconds(10);
 
@@ -29,16 +30,41 @@ public sealed class UplinkFuzzTests(AllInOneHost host) : IClassFixture<AllInOneH
     [MemberData(nameof(Kinds))]
     public async Task Route_MutatedUplinks_AreRoutedOrDroppedAsMalformed_AndTheDeviceStillWorks(string kind)
     {
-        var cases = FuzzRun.Cases(1000);
         var deviceId = $"fuzz-{kind}";
         await GatewayTestData.ProvisionAsync(host.Http, deviceId);
+
+        var outcomes = await RunAsync($"uplink {kind}", deviceId, kind, Seed(kind, deviceId), new CountingDownlink());
+
+        Assert.True(outcomes.GetValueOrDefault("malformed") > 0, string.Join(", ", outcomes));
+    }
+
+    [Fact]
+    public async Task Route_MutatedChunkRequestsForTheDesiredArtifact_AreServedWithinTheObjectOrRefused()
+    {
+        // The serving path proper: the seed asks for a real range of the artifact a rollout made this device's desired one.
+        const string deviceId = "fuzz-served";
+        var device = await GatewayTestData.ProvisionAsync(host.Http, deviceId);
+        var desired = await host.RollOutAsync("fuzz-ro-served", device);
+        var seed = ProtocolJson.Serialize(new ChunkRequest { ObjectSha256 = desired.ArtifactHash, Offset = 1024, Length = 4096, RequestId = 7 });
+        var downlink = new CountingDownlink();
+
+        var outcomes = await RunAsync("uplink chunk-request (served)", deviceId, DeviceTopics.ChunkRequest, seed, downlink);
+
+        Assert.True(outcomes.GetValueOrDefault("routed") > 0, string.Join(", ", outcomes));
+        Assert.True(outcomes.GetValueOrDefault("refused") > 0, string.Join(", ", outcomes));
+        Assert.True(downlink.MaxChunkEnd <= desired.ArtifactBytes, $"served up to byte {downlink.MaxChunkEnd} of a {desired.ArtifactBytes}-byte artifact");
+        Assert.True(downlink.MaxChunkLength <= ChunkTable.MaxChunkSize, $"served {downlink.MaxChunkLength} bytes in one frame");
+    }
+
+    /// <summary>Mutates <paramref name="seed"/> case after case through a router of the host; returns the outcome counts.</summary>
+    private async Task<Dictionary<string, int>> RunAsync(string name, string deviceId, string kind, byte[] seed, CountingDownlink downlink)
+    {
+        var cases = FuzzRun.Cases(1000);
         var log = new WarningLog();
         var router = ActivatorUtilities.CreateInstance<UplinkRouter>(host.Services, log);
-        var downlink = new CountingDownlink();
         var topic = DeviceTopics.Up(deviceId, kind);
-        var seed = Seed(kind, deviceId);
         await router.RouteAsync(topic, seed, downlink, CancellationToken.None);
-        var mutator = new PayloadMutator(20261204 + kind.Length);
+        var mutator = new PayloadMutator(20261204 + name.Length);
         var outcomes = new Dictionary<string, int>();
         var malformedBefore = RejectionCounts.Of(RejectionReason.Malformed);
         var clock = Stopwatch.StartNew();
@@ -47,7 +73,7 @@ public sealed class UplinkFuzzTests(AllInOneHost host) : IClassFixture<AllInOneH
         for (var i = 0; i < cases; i++)
         {
             var (mutation, bytes) = mutator.MutateJson(seed);
-            var label = $"{kind} case {i} ({mutation}, sha256 {Convert.ToHexStringLower(SHA256.HashData(bytes))[..16]})";
+            var label = $"{name} case {i} ({mutation}, sha256 {Convert.ToHexStringLower(SHA256.HashData(bytes))[..16]})";
             var (routed, malformed, refused) = (host.Counters.RoutedMessages, host.Counters.MalformedMessages, host.Counters.ChunkRequestsRefused);
             await FuzzRun.WithDeadline(async () =>
             {
@@ -62,9 +88,8 @@ public sealed class UplinkFuzzTests(AllInOneHost host) : IClassFixture<AllInOneH
             outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
         }
 
-        FuzzRun.AssertBoundedMemory(heapBefore, $"{kind} fuzz");
+        FuzzRun.AssertBoundedMemory(heapBefore, name);
         Assert.True(RejectionCounts.Of(RejectionReason.Malformed) - malformedBefore >= outcomes.GetValueOrDefault("malformed"));
-        Assert.True(outcomes.GetValueOrDefault("malformed") > 0, string.Join(", ", outcomes));
 
         // The device grain still answers and the valid message still goes through.
         var view = await host.Services.GetRequiredService<IGrainFactory>().GetGrain<IDeviceGrain>(deviceId).GetView().WaitAsync(CaseDeadline);
@@ -72,7 +97,8 @@ public sealed class UplinkFuzzTests(AllInOneHost host) : IClassFixture<AllInOneH
         var (routedBefore, refusedBefore) = (host.Counters.RoutedMessages, host.Counters.ChunkRequestsRefused);
         await router.RouteAsync(topic, seed, downlink, CancellationToken.None).WaitAsync(CaseDeadline);
         Assert.True(host.Counters.RoutedMessages > routedBefore || host.Counters.ChunkRequestsRefused > refusedBefore, "the valid seed message was not handled after the run");
-        Console.WriteLine(FuzzRun.Summary($"uplink {kind}", cases, clock, outcomes));
+        Console.WriteLine(FuzzRun.Summary(name, cases, clock, outcomes));
+        return outcomes;
     }
 
     private static byte[] Seed(string kind, string deviceId) => kind switch
@@ -116,15 +142,21 @@ public sealed class UplinkFuzzTests(AllInOneHost host) : IClassFixture<AllInOneH
         }
     }
 
+    /// <summary>Takes what the router publishes; for chunk responses, remembers the largest frame and the furthest byte served.</summary>
     private sealed class CountingDownlink : IDownlink
     {
-        private long _published;
+        public long MaxChunkEnd { get; private set; }
 
-        public long Published => Interlocked.Read(ref _published);
+        public int MaxChunkLength { get; private set; }
 
         public Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)
         {
-            Interlocked.Increment(ref _published);
+            if (topic.EndsWith("/" + DeviceTopics.ChunkResponse, StringComparison.Ordinal))
+            {
+                var frame = ChunkFrame.Parse(payload);
+                MaxChunkEnd = Math.Max(MaxChunkEnd, frame.Offset + frame.Data.Length);
+                MaxChunkLength = Math.Max(MaxChunkLength, frame.Data.Length);
+            }
             return Task.CompletedTask;
         }
     }

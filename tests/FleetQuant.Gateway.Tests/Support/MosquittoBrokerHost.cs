@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Hosting;
@@ -38,19 +39,7 @@ public abstract class MosquittoBrokerHost : AllInOneHost
     public async Task StartBrokerAsync(MosquittoConfig config)
     {
         Assert.True(File.Exists(Binary), "Mosquitto (Debian package mosquitto) is needed for the external-broker tests");
-        var dir = Path.Combine(DataDirectory, "mosquitto");
-        Directory.CreateDirectory(dir);
-        var passwords = Path.Combine(dir, "fleetquant.passwd");
-        var acl = Path.Combine(dir, "fleetquant.acl");
-        await File.WriteAllTextAsync(passwords, config.PasswordFile);
-        await File.WriteAllTextAsync(acl, config.AclFile);
-        if (!OperatingSystem.IsWindows())
-        {
-            // Mosquitto warns about (and future versions refuse) password files others can read.
-            File.SetUnixFileMode(passwords, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            File.SetUnixFileMode(acl, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-        await PrepareFilesAsync(passwords, acl);
+        var (dir, passwords, acl) = await WriteFilesAsync(config);
         var conf = Path.Combine(dir, "mosquitto.conf");
         await File.WriteAllLinesAsync(conf,
         [
@@ -78,6 +67,34 @@ public abstract class MosquittoBrokerHost : AllInOneHost
                 throw new TimeoutException($"the bridge did not connect to Mosquitto (exited: {_mosquitto.HasExited}); its log:\n{_log}");
             }
         }
+    }
+
+    /// <summary>What docs/OPERATIONS.md tells an operator to do after a secret rotation: rewrite the files, <c>kill -HUP</c>.</summary>
+    public async Task ReloadBrokerAsync(MosquittoConfig config)
+    {
+        Assert.True(_mosquitto is { HasExited: false }, "Mosquitto is not running");
+        await WriteFilesAsync(config);
+        using var hup = Process.Start(new ProcessStartInfo("/bin/kill", ["-HUP", _mosquitto.Id.ToString(CultureInfo.InvariantCulture)]))!;
+        await hup.WaitForExitAsync();
+        Assert.Equal(0, hup.ExitCode);
+    }
+
+    private async Task<(string Directory, string Passwords, string Acl)> WriteFilesAsync(MosquittoConfig config)
+    {
+        var dir = Path.Combine(DataDirectory, "mosquitto");
+        Directory.CreateDirectory(dir);
+        var passwords = Path.Combine(dir, "fleetquant.passwd");
+        var acl = Path.Combine(dir, "fleetquant.acl");
+        await File.WriteAllTextAsync(passwords, config.PasswordFile);
+        await File.WriteAllTextAsync(acl, config.AclFile);
+        if (!OperatingSystem.IsWindows())
+        {
+            // Mosquitto warns about (and future versions refuse) password files others can read.
+            File.SetUnixFileMode(passwords, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.SetUnixFileMode(acl, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        await PrepareFilesAsync(passwords, acl);
+        return (dir, passwords, acl);
     }
 
     public override async Task DisposeAsync()

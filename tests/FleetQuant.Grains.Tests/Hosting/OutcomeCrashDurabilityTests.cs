@@ -88,7 +88,7 @@ public sealed class OutcomeCrashDurabilityTests : IDisposable
     {
         var device = grains.GetGrain<IDeviceGrain>(id);
         var desired = (await device.GetDesiredState())!;
-        await device.RecordChunkServed(desired.Delta?.DeltaHash ?? desired.ArtifactHash, desired.TransferBytes);
+        await device.RecordChunkServed(desired.Delta?.DeltaHash ?? desired.ArtifactHash, 0, desired.TransferBytes);
         await device.ReportUpdate(new UpdateProgress(desired.Release, UpdateStatus.Succeeded, desired.TransferBytes, null));
     }
 

@@ -24,7 +24,7 @@ internal sealed class SimulatedRolloutDevices(string rolloutId, IReadOnlyList<st
         await Task.WhenAll(appeared.Select(async p =>
         {
             var device = grains.GetGrain<IDeviceGrain>(p.First);
-            await device.RecordChunkServed(p.Second!.Delta?.DeltaHash ?? p.Second.ArtifactHash, p.Second.TransferBytes);
+            await device.RecordChunkServed(p.Second!.Delta?.DeltaHash ?? p.Second.ArtifactHash, 0, p.Second.TransferBytes);
             var report = new UpdateProgress(p.Second!.Release, UpdateStatus.Succeeded, p.Second.TransferBytes, null);
             await device.ReportUpdate(report);
             if (reportTwice)

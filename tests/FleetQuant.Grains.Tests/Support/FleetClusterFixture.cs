@@ -88,7 +88,7 @@ public class FleetClusterFixture : IAsyncLifetime
     /// one) as served in full, as the bridge does chunk by chunk, so a success report that follows is verified.
     /// </summary>
     public Task DeliverAsync(string deviceId, DesiredState desired) =>
-        Device(deviceId).RecordChunkServed(desired.Delta?.DeltaHash ?? desired.ArtifactHash, desired.TransferBytes);
+        Device(deviceId).RecordChunkServed(desired.Delta?.DeltaHash ?? desired.ArtifactHash, 0, desired.TransferBytes);
 
     /// <summary>Lets a derived fixture add to the silo (rollout options, call filters); runs after the defaults.</summary>
     protected virtual void ConfigureSilo(ISiloBuilder silo)
