@@ -313,7 +313,7 @@ public sealed class AttackReplayTests(AttackReplayHost host) : IClassFixture<Att
 
             // Read at once, not eventually: a crash after the PUBACK must find the outcome already written.
             Assert.Equal(MQTTnet.MqttClientPublishReasonCode.Success, ack);
-            var view = await host.Services.GetRequiredService<IGrainFactory>().GetGrain<IDeviceGrain>(device.DeviceId).GetView();
+            var view = await host.Services.GetRequiredService<IGrainFactory>().GetGrain<FleetQuant.Grains.Devices.IDeviceGrain>(device.DeviceId).GetView();
             Assert.Contains(view.History, h => h.Release == desired.Release && !h.Succeeded);
         }
         finally
