@@ -69,7 +69,10 @@ public sealed record DevicePlan(bool Unfit, string? RecipeId, TransferMode? Tran
 /// <summary>An optional delta: bytes that turn the device's current artifact into the desired one.</summary>
 public sealed record DeltaTransfer(string BaseHash, string DeltaHash, long DeltaBytes);
 
-/// <summary>What the device should run; <see cref="Release"/> increases with every change.</summary>
+/// <summary>
+/// What the device should run; <see cref="Release"/> increases with every change, <see cref="TargetArch"/> is the
+/// architecture the recipe was planned for.
+/// </summary>
 public sealed record DesiredState(
     string ModelId,
     string Version,
@@ -80,7 +83,8 @@ public sealed record DesiredState(
     long Release,
     string? RolloutId,
     string Reason,
-    DateTimeOffset IssuedAt)
+    DateTimeOffset IssuedAt,
+    string? TargetArch = null)
 {
     /// <summary>Bytes that actually travel: the delta when there is one, else the full artifact.</summary>
     public long TransferBytes => Delta?.DeltaBytes ?? ArtifactBytes;

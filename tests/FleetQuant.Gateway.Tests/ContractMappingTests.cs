@@ -38,7 +38,7 @@ public sealed class ContractMappingTests
         var view = new DeviceView("d1",
             new DeviceProfileInfo("d1", "pi-4", "arm64", 4, ["neon", "dotprod"], 4L << 30, 1L << 30, 8L << 30, 20_000_000, 1L << 30, "1.22", "0.1", tags),
             DeviceState.Updating, "abc",
-            new DesiredState("m", "3", "q8cs", "def", 1000, new DeltaTransfer("abc", "ghi", 100), 4, "r1", "rollout r1", At),
+            new DesiredState("m", "3", "q8cs", "def", 1000, new DeltaTransfer("abc", "ghi", 100), 4, "r1", "rollout r1", At, "arm64"),
             new DevicePlan(false, "q8cs", TransferMode.Delta, 100, 0.5, "why"),
             new TelemetryAggregates(2, 100, 1, 1.5, 3.5, 1 << 20, 0.9, 1_000_000),
             [new UpdateHistoryEntry(3, "m", "2", "q4b32a", null, false, "hash mismatch", At)],

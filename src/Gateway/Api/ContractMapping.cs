@@ -67,7 +67,7 @@ public static class ContractMapping
 
     private static Contract.DesiredState ToContract(this DesiredState d) => new(d.ModelId, d.Version, d.RecipeId, d.ArtifactHash,
         d.ArtifactBytes, d.Delta is { } delta ? new Contract.DeltaTransfer(delta.BaseHash, delta.DeltaHash, delta.DeltaBytes) : null,
-        d.Release, d.RolloutId, d.Reason, d.IssuedAt);
+        d.Release, d.RolloutId, d.Reason, d.IssuedAt, d.TargetArch);
 
     private static Contract.DevicePlan ToContract(this DevicePlan p) => new(p.Unfit, p.RecipeId,
         p.Transfer is { } t ? SameName<TransferMode, Contract.TransferMode>(t) : null, p.Bytes, p.Seconds, p.Reason);
