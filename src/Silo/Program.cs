@@ -1,5 +1,11 @@
 using FleetQuant.Gateway.Hosting;
+using FleetQuant.Silo.Admin;
 using FleetQuant.Silo.Hosting;
+
+if (args is [ManifestKeyCommand.Verb, ..])
+{
+    return ManifestKeyCommand.Run(args);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddFleetQuantSilo();
@@ -9,3 +15,4 @@ var app = builder.Build();
 app.MapFleetQuantHealth();
 app.MapFleetQuantGateway();
 app.Run();
+return 0;

@@ -2,13 +2,11 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Api;
 using FleetQuant.Gateway.Bridge;
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Tests.Support;
-using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Models;
-using FleetQuant.Grains.Rollouts;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
 using Microsoft.Extensions.DependencyInjection;
@@ -315,7 +313,7 @@ public sealed class AttackReplayTests(AttackReplayHost host) : IClassFixture<Att
 
             // Read at once, not eventually: a crash after the PUBACK must find the outcome already written.
             Assert.Equal(MQTTnet.MqttClientPublishReasonCode.Success, ack);
-            var view = await host.Services.GetRequiredService<IGrainFactory>().GetGrain<IDeviceGrain>(device.DeviceId).GetView();
+            var view = await host.Services.GetRequiredService<IGrainFactory>().GetGrain<FleetQuant.Grains.Devices.IDeviceGrain>(device.DeviceId).GetView();
             Assert.Contains(view.History, h => h.Release == desired.Release && !h.Succeeded);
         }
         finally

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Net.Http.Json;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Api;
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Tests.Support;
-using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Observability;
 using FleetQuant.Protocol.Topics;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,13 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Compression.Data;
 using FleetQuant.DeviceAgent;
 using FleetQuant.DeviceAgent.Link;
 using FleetQuant.DeviceAgent.Profiles;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
-using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Models;
 using FleetQuant.Protocol.Messages;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Protocol.Messages;

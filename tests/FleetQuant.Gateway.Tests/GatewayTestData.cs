@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Api;
 using FleetQuant.Protocol.Messages;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Api;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;

@@ -3,14 +3,13 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Api;
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Compression.Data;
-using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Models;
 using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 
@@ -170,7 +169,8 @@ public sealed class OperatorApiStrictnessTests(AllInOneHost host) : IClassFixtur
         Assert.Equal(HttpStatusCode.NotFound, (await host.Http.GetAsync("/api/rollouts/strict-ghost")).StatusCode);
     }
 
-    private IDeviceGrain Device(string id) => host.Services.GetRequiredService<IGrainFactory>().GetGrain<IDeviceGrain>(id);
+    private FleetQuant.Grains.Devices.IDeviceGrain Device(string id) =>
+        host.Services.GetRequiredService<IGrainFactory>().GetGrain<FleetQuant.Grains.Devices.IDeviceGrain>(id);
 
     [Theory]
     [InlineData("3")]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.TestSupport;
@@ -131,6 +132,17 @@ public sealed class OperatorApiTests(AllInOneHost host) : IClassFixture<AllInOne
         var response = await host.Http.PostAsync("/api/rollouts", new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(mentioned, await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("take=0")]
+    [InlineData("take=201")]
+    [InlineData("take=many")]
+    public async Task ListRollouts_PageSizeOutOfRange_Returns400(string query)
+    {
+        var response = await host.Http.GetAsync("/api/rollouts?" + query);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("take must be 1..200", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -20,7 +20,5 @@ public static class CommandCatalog
         ModelsCommand.Create(),
         RolloutsCommand.Create(),
         DevicesCommand.Create(),
-        DemoCommand.Create(),
-        ManifestKeyCommand.Create(),
     ];
 }

@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Cli.Operator;
-using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Fleet;
 
 namespace FleetQuant.Cli.Commands;
 
@@ -71,7 +70,7 @@ public static class DevicesCommand
             {
                 var page = cursor is null ? query : [.. query, "after=" + Uri.EscapeDataString(cursor)];
                 json = await client.GetAsync("/api/devices?" + string.Join('&', page), ct);
-                var answer = ApiJson.Read<DevicePageAnswer>(json);
+                var answer = ApiJson.Read<DeviceListResponse>(json);
                 devices.AddRange(answer.Devices);
                 total = answer.Total;
                 cursor = answer.Next;
@@ -82,7 +81,7 @@ public static class DevicesCommand
             }
             if (parse.GetValue(shared.Json))
             {
-                Console.Out.WriteLine(parse.GetValue(all) ? ApiJson.Serialize(new DevicePageAnswer(devices, total, null)) : ApiJson.Pretty(json));
+                Console.Out.WriteLine(parse.GetValue(all) ? ApiJson.Serialize(new DeviceListResponse(devices, total, null)) : ApiJson.Pretty(json));
                 return 0;
             }
             OperatorTables.Devices(devices, total);
@@ -114,6 +113,4 @@ public static class DevicesCommand
         });
         return command;
     }
-
-    private sealed record DevicePageAnswer(IReadOnlyList<DeviceSummary> Devices, int Total, string? Next);
 }

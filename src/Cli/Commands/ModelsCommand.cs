@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Cli.Operator;
 using FleetQuant.Cli.Output;
-using FleetQuant.Grains.Models;
 using Spectre.Console;
 
 namespace FleetQuant.Cli.Commands;
@@ -115,7 +115,7 @@ public static class ModelsCommand
                 Console.Out.WriteLine(ApiJson.Pretty(json));
                 return 0;
             }
-            var ids = ApiJson.Read<ModelListAnswer>(json).ModelIds;
+            var ids = ApiJson.Read<ModelListResponse>(json).ModelIds;
             var models = new List<ModelView>();
             foreach (var id in ids)
             {
@@ -177,6 +177,4 @@ public static class ModelsCommand
         content.Headers.ContentType = new MediaTypeHeaderValue(type);
         return content;
     }
-
-    private sealed record ModelListAnswer(IReadOnlyList<string> ModelIds);
 }

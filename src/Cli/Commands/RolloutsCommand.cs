@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Cli.Operator;
-using FleetQuant.Gateway.Api;
-using FleetQuant.Grains.Planning;
-using FleetQuant.Grains.Rollouts;
 
 namespace FleetQuant.Cli.Commands;
 
@@ -13,6 +11,9 @@ namespace FleetQuant.Cli.Commands;
 /// </summary>
 public static class RolloutsCommand
 {
+    /// <summary>The server's largest page: each rollout listed is a grain call.</summary>
+    private const int MaxPage = 200;
+
     public static Command Create()
     {
         var shared = new OperatorOptions();
@@ -113,17 +114,48 @@ public static class RolloutsCommand
 
     private static Command List(OperatorOptions shared)
     {
-        var command = shared.Verb("list", "List rollouts with their progress");
+        var take = new Option<int>("--take") { Description = $"Rollouts per page (1–{MaxPage})", DefaultValueFactory = _ => 50 };
+        var after = new Option<string?>("--after") { Description = "Continue after this rollout id (the previous page's last)" };
+        var all = new Option<bool>("--all") { Description = "Follow pages to the oldest rollout" };
+        var command = shared.Verb("list", "List rollouts with their progress, newest first");
+        command.Options.Add(take);
+        command.Options.Add(after);
+        command.Options.Add(all);
+        take.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > MaxPage)
+            {
+                r.AddError($"--take must be 1..{MaxPage}");
+            }
+        });
         command.SetAction(async (parse, ct) =>
         {
             using var client = shared.Connect(parse);
-            var json = await client.GetAsync("/api/rollouts", ct);
+            var rollouts = new List<RolloutView>();
+            var cursor = parse.GetValue(after);
+            string json;
+            while (true)
+            {
+                var query = "take=" + parse.GetValue(take).ToString(CultureInfo.InvariantCulture) + (cursor is null ? "" : "&after=" + Uri.EscapeDataString(cursor));
+                json = await client.GetAsync("/api/rollouts?" + query, ct);
+                var page = ApiJson.Read<RolloutListResponse>(json);
+                rollouts.AddRange(page.Rollouts);
+                cursor = page.Next;
+                if (!parse.GetValue(all) || cursor is null)
+                {
+                    break;
+                }
+            }
             if (parse.GetValue(shared.Json))
             {
-                Console.Out.WriteLine(ApiJson.Pretty(json));
+                Console.Out.WriteLine(parse.GetValue(all) ? ApiJson.Serialize(new RolloutListResponse(rollouts, null)) : ApiJson.Pretty(json));
                 return 0;
             }
-            OperatorTables.Rollouts(ApiJson.Read<RolloutList>(json).Rollouts);
+            OperatorTables.Rollouts(rollouts);
+            if (cursor is not null)
+            {
+                Console.Error.WriteLine($"more rollouts: add --after {cursor} (or --all)");
+            }
             return 0;
         });
         return command;
@@ -213,6 +245,4 @@ public static class RolloutsCommand
         }
         return int.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0 ? WaveSpec.Devices(count) : null;
     }
-
-    private sealed record RolloutList(IReadOnlyList<RolloutView> Rollouts);
 }

@@ -1,10 +1,7 @@
 using System.Globalization;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Cli.Output;
-using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Fleet;
-using FleetQuant.Grains.Models;
-using FleetQuant.Grains.Planning;
-using FleetQuant.Grains.Rollouts;
+using FleetQuant.Compression.Planning;
 using Spectre.Console;
 
 namespace FleetQuant.Cli.Operator;
@@ -61,7 +58,7 @@ public static class OperatorTables
             .AddColumn(new TableColumn("bits").RightAligned()).AddColumn(new TableColumn("pruned").RightAligned())
             .AddColumn(new TableColumn("wire bytes").RightAligned()).AddColumn(new TableColumn("vs FP32").RightAligned())
             .AddColumn(new TableColumn("runtime").RightAligned()).AddColumn(new TableColumn(metric).RightAligned())
-            .AddColumn(new TableColumn("drop").RightAligned()).AddColumn(new TableColumn("max abs err").RightAligned())
+            .AddColumn(new TableColumn("Δ accuracy").RightAligned()).AddColumn(new TableColumn("max abs err").RightAligned())
             .AddColumn(new TableColumn("latency ms").RightAligned()).AddColumn("pareto");
         var b = ladder.Baseline;
         table.AddRow("[dim]FP32 ONNX[/]", "32", "", b.WireBytes.ToString("N0", CultureInfo.InvariantCulture), "1.0x",
@@ -75,7 +72,7 @@ public static class OperatorTables
             }
             table.AddRow(Esc(r.Id), r.WeightBits.ToString(CultureInfo.InvariantCulture), r.PruneRatio > 0 ? Consoles.Percent(r.PruneRatio) : "",
                 r.WireBytes.ToString("N0", CultureInfo.InvariantCulture), Consoles.Number((double)b.WireBytes / Math.Max(1, r.WireBytes), "0.0") + "x",
-                Consoles.Bytes(r.RuntimeBytes), Consoles.Percent(r.Accuracy), Consoles.Number(r.AccuracyDrop * 100, "0.00") + " pt",
+                Consoles.Bytes(r.RuntimeBytes), Consoles.Percent(r.Accuracy), HumanUnits.AccuracyChange(r.AccuracyDrop),
                 r.MaxAbsError is { } m ? Consoles.Number(m, "0.####") : "", Consoles.Number(r.LatencyMs, "0.000"), r.Pareto ? "[green]*[/]" : "");
         }
         Consoles.Out.Write(table);

@@ -1,5 +1,5 @@
+using FleetQuant.Api.Contracts;
 using FleetQuant.Cli.Output;
-using FleetQuant.Grains.Rollouts;
 using Spectre.Console;
 
 namespace FleetQuant.Cli.Operator;

@@ -1,4 +1,5 @@
 using FleetQuant.Compression.Ladders;
+using FleetQuant.Compression.Planning;
 using Spectre.Console;
 
 namespace FleetQuant.Cli.Output;
@@ -38,7 +39,7 @@ public static class LadderTable
             .AddColumn(new TableColumn("vs FP32").RightAligned())
             .AddColumn(new TableColumn("runtime").RightAligned())
             .AddColumn(new TableColumn(metric).RightAligned())
-            .AddColumn(new TableColumn("drop").RightAligned())
+            .AddColumn(new TableColumn("Δ accuracy").RightAligned())
             .AddColumn(new TableColumn("cosine").RightAligned())
             .AddColumn(new TableColumn("max abs err").RightAligned())
             .AddColumn(new TableColumn("latency ms").RightAligned())
@@ -61,7 +62,7 @@ public static class LadderTable
                 Consoles.Number((double)b.WireBytes / Math.Max(1, e.WireBytes), "0.0") + "x",
                 Consoles.Bytes(e.RuntimeBytes),
                 Consoles.Percent(e.Accuracy),
-                Consoles.Number(e.AccuracyDrop * 100, "0.00") + " pt",
+                HumanUnits.AccuracyChange(e.AccuracyDrop),
                 e.Cosine is { } c ? Consoles.Number(c, "0.0000") : "",
                 e.MaxAbsError is { } m ? Consoles.Number(m, "0.####") : "",
                 Consoles.Number(e.LatencyMs, "0.000"),

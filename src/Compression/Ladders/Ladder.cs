@@ -63,10 +63,7 @@ public sealed record LadderOutputFidelity(string Name, string Kind, double? Top1
 /// <summary>One output of the model and how the ladder judges it (<c>classes</c>, <c>score</c>, <c>values</c>).</summary>
 public sealed record LadderOutput(string Name, string Kind)
 {
-    public LadderOutput(string name, OutputKind kind) : this(name, KindName(kind))
-    {
-    }
-
+    // One constructor only: System.Text.Json reads a ladder file back through it (`fleetquant plan --ladder`).
     public static string KindName(OutputKind kind) => kind.ToString().ToLowerInvariant();
 }
 

@@ -58,7 +58,7 @@ public sealed class LadderBuilder(ModelEvaluator evaluator)
         {
             EvalSamples = set.Count,
             Inputs = LadderInput.Describe(original, set),
-            Outputs = selfFidelity.Outputs.Select(o => new LadderOutput(o.Name, o.Kind)).ToList(),
+            Outputs = selfFidelity.Outputs.Select(o => new LadderOutput(o.Name, LadderOutput.KindName(o.Kind))).ToList(),
         };
     }
 

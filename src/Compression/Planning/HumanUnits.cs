@@ -20,6 +20,17 @@ public static class HumanUnits
     /// <summary>A fraction as percentage points: 0.004 → "0.4 pt".</summary>
     public static string Points(double fraction) => $"{ThreeDigits(fraction * 100)} pt";
 
+    /// <summary>
+    /// An accuracy drop against FP32 as the signed change of accuracy, the one way the planner's reasons and the CLI's
+    /// tables print it: 0.004 → "-0.4 pt", -0.004 → "+0.4 pt", 0 → "no loss". The sign follows what is printed, so
+    /// a drop too small to show is "no loss", never "+0 pt".
+    /// </summary>
+    public static string AccuracyChange(double drop)
+    {
+        var points = ThreeDigits(Math.Abs(drop) * 100);
+        return points == "0" ? "no loss" : drop > 0 ? $"-{points} pt" : $"+{points} pt";
+    }
+
     private static string Scaled(double value, double step, string[] units)
     {
         var unit = 0;

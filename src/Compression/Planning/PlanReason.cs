@@ -22,8 +22,7 @@ internal static class PlanReason
     {
         var fits = $"fits {Bytes(limits.MemoryBudgetBytes)} and {Seconds(policy.MaxTransferSeconds)} at {BitRate(limits.BandwidthBitsPerSecond)}"
             + (limits.DataCapAllowanceBytes is { } allowance ? $" within a {Bytes(allowance)} data-cap allowance" : "");
-        var drop = chosen.Entry.AccuracyDrop;
-        var score = $"{Percent(chosen.Entry.Accuracy)}, {(drop > 0 ? $"-{Points(drop)}" : drop < 0 ? $"+{Points(-drop)}" : "no loss")}";
+        var score = $"{Percent(chosen.Entry.Accuracy)}, {AccuracyChange(chosen.Entry.AccuracyDrop)}";
         var best = MostAccurate(feasible);
 
         var text = new StringBuilder();

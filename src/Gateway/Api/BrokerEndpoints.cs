@@ -5,6 +5,7 @@ using FleetQuant.Grains.Credentials;
 using FleetQuant.Grains.Fleet;
 using FleetQuant.Grains.Rollouts;
 using Microsoft.Extensions.Options;
+using Contract = FleetQuant.Api.Contracts;
 
 namespace FleetQuant.Gateway.Api;
 
@@ -20,7 +21,7 @@ public static class BrokerEndpoints
         return api;
     }
 
-    private static async Task<MosquittoConfig> MosquittoAsync(IGrainFactory grains, GatewayAccount account, IOptions<MqttOptions> mqtt)
+    private static async Task<Contract.MosquittoConfig> MosquittoAsync(IGrainFactory grains, GatewayAccount account, IOptions<MqttOptions> mqtt)
     {
         var devices = new List<(string, string)>();
         string? after = null;

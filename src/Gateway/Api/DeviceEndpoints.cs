@@ -10,6 +10,7 @@ using FleetQuant.Grains.Rollouts;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
 using Microsoft.Extensions.Options;
+using Contract = FleetQuant.Api.Contracts;
 
 namespace FleetQuant.Gateway.Api;
 
@@ -28,10 +29,10 @@ public static class DeviceEndpoints
         return api;
     }
 
-    private static async Task<ProvisionDeviceResponse> ProvisionAsync(HttpRequest request, IGrainFactory grains, BrokerEndpoint broker,
+    private static async Task<Contract.ProvisionDeviceResponse> ProvisionAsync(HttpRequest request, IGrainFactory grains, BrokerEndpoint broker,
         GatewayAccount account, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
     {
-        var body = await JsonBody.ReadAsync<ProvisionDeviceRequest>(request, cancellationToken);
+        var body = await JsonBody.ReadAsync<Contract.ProvisionDeviceRequest>(request, cancellationToken);
         if (!DeviceTopics.IsValidDeviceId(body.DeviceId))
         {
             throw ApiRequestException.BadRequest($"device id must be {DeviceTopics.DeviceIdGrammar}");
@@ -47,7 +48,7 @@ public static class DeviceEndpoints
         return await CredentialsAsync(result, grains, broker, options.Value);
     }
 
-    private static async Task<ProvisionDeviceResponse> RotateSecretAsync(string deviceId, IGrainFactory grains, BrokerEndpoint broker,
+    private static async Task<Contract.ProvisionDeviceResponse> RotateSecretAsync(string deviceId, IGrainFactory grains, BrokerEndpoint broker,
         IOptions<GatewayOptions> options)
     {
         if (!DeviceTopics.IsValidDeviceId(deviceId))
@@ -59,14 +60,14 @@ public static class DeviceEndpoints
         return await CredentialsAsync(result, grains, broker, options.Value);
     }
 
-    private static async Task<ProvisionDeviceResponse> CredentialsAsync(ProvisionResult result, IGrainFactory grains, BrokerEndpoint broker, GatewayOptions settings)
+    private static async Task<Contract.ProvisionDeviceResponse> CredentialsAsync(ProvisionResult result, IGrainFactory grains, BrokerEndpoint broker, GatewayOptions settings)
     {
         await grains.GetGrain<IBrokerCredentialGrain>(result.DeviceId).Set(MosquittoPasswordHash.Create(result.Secret));
         var publicKey = await grains.GetGrain<IManifestGrain>(0).GetPublicKeyPem();
-        return new ProvisionDeviceResponse(result.DeviceId, result.Secret, settings.PublicMqttHost ?? broker.Host, settings.PublicMqttPort ?? broker.Port, publicKey);
+        return new Contract.ProvisionDeviceResponse(result.DeviceId, result.Secret, settings.PublicMqttHost ?? broker.Host, settings.PublicMqttPort ?? broker.Port, publicKey);
     }
 
-    private static async Task<DeviceListResponse> ListAsync(HttpRequest request, IGrainFactory grains)
+    private static async Task<Contract.DeviceListResponse> ListAsync(HttpRequest request, IGrainFactory grains)
     {
         var query = request.Query;
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -96,18 +97,19 @@ public static class DeviceEndpoints
         var after = query["after"].FirstOrDefault();
         var page = await grains.GetGrain<IFleetQueryGrain>(0).List(new TargetSelector(tags, classes, []), after, take);
         // State and recipe are filtered on the page: the index selects by tags and class.
-        var devices = page.Devices.Where(d => (state is null || d.State == state) && (string.IsNullOrEmpty(recipe) || d.RecipeId == recipe)).ToList();
+        var devices = page.Devices.Where(d => (state is null || d.State == state) && (string.IsNullOrEmpty(recipe) || d.RecipeId == recipe))
+            .Select(d => d.ToContract()).ToList();
         var next = page.Devices.Count == take ? page.Devices[^1].DeviceId : null;
-        return new DeviceListResponse(devices, page.Total, next);
+        return new Contract.DeviceListResponse(devices, page.Total, next);
     }
 
-    private static async Task<DeviceView> ShowAsync(string deviceId, IGrainFactory grains)
+    private static async Task<Contract.DeviceView> ShowAsync(string deviceId, IGrainFactory grains)
     {
         if (!DeviceTopics.IsValidDeviceId(deviceId))
         {
             throw ApiRequestException.BadRequest($"device id must be {DeviceTopics.DeviceIdGrammar}");
         }
         var view = await grains.GetGrain<IDeviceGrain>(deviceId).GetView();
-        return view.Profile is null ? throw ApiRequestException.NotFound($"device '{deviceId}' is not provisioned") : view;
+        return view.Profile is null ? throw ApiRequestException.NotFound($"device '{deviceId}' is not provisioned") : view.ToContract();
     }
 }

@@ -4,6 +4,7 @@ using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Planning;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using Contract = FleetQuant.Api.Contracts;
 
 namespace FleetQuant.Gateway.Api;
 
@@ -32,7 +33,7 @@ public static class ModelEndpoints
         return api;
     }
 
-    private static async Task<ModelVersionView> UploadAsync(string modelId, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options,
+    private static async Task<Contract.ModelVersionView> UploadAsync(string modelId, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options,
         CancellationToken cancellationToken)
     {
         CheckId(modelId);
@@ -84,23 +85,23 @@ public static class ModelEndpoints
         }
         var view = await grain.AddVersion(new ModelVersionUpload(version, onnx, evalData, calibrationData, hints));
         await grains.GetGrain<IOperatorCatalogGrain>(OperatorCatalogs.Models).Add(modelId);
-        return view;
+        return view.ToContract();
     }
 
-    private static async Task<ModelListResponse> ListAsync(IGrainFactory grains) =>
+    private static async Task<Contract.ModelListResponse> ListAsync(IGrainFactory grains) =>
         new(await grains.GetGrain<IOperatorCatalogGrain>(OperatorCatalogs.Models).List(null, 10_000));
 
-    private static async Task<ModelView> ShowAsync(string modelId, IGrainFactory grains)
+    private static async Task<Contract.ModelView> ShowAsync(string modelId, IGrainFactory grains)
     {
         CheckId(modelId);
         var view = await grains.GetGrain<IModelGrain>(modelId).GetView();
-        return view.Versions.Count == 0 ? throw ApiRequestException.NotFound($"model '{modelId}' has no versions") : view;
+        return view.Versions.Count == 0 ? throw ApiRequestException.NotFound($"model '{modelId}' has no versions") : view.ToContract();
     }
 
-    private static async Task<LadderInfo> LadderAsync(string modelId, string version, IGrainFactory grains)
+    private static async Task<Contract.LadderInfo> LadderAsync(string modelId, string version, IGrainFactory grains)
     {
         CheckId(modelId);
-        return await grains.GetGrain<IModelGrain>(modelId).GetLadder(version);
+        return (await grains.GetGrain<IModelGrain>(modelId).GetLadder(version)).ToContract();
     }
 
     /// <summary>

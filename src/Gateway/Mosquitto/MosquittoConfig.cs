@@ -1,15 +1,10 @@
 using System.Text;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Protocol.Topics;
 
 namespace FleetQuant.Gateway.Mosquitto;
-
-/// <summary>
-/// What an external Mosquitto 2 broker needs for FleetQuant: the password file, the ACL file, and a
-/// <c>mosquitto.conf</c> carrying the same limits as the embedded broker.
-/// </summary>
-public sealed record MosquittoConfig(string PasswordFile, string AclFile, string ConfFile);
 
 /// <summary>
 /// Writes Mosquitto's <c>password_file</c>, a pattern <c>acl_file</c> (devices: write only the protocol's uplink kinds

@@ -13,6 +13,13 @@ public interface IOperatorCatalogGrain : IGrainWithStringKey
     /// <summary>Ids in order, after <paramref name="afterId"/>, at most <paramref name="take"/>.</summary>
     [Alias("List")]
     Task<IReadOnlyList<string>> List(string? afterId, int take);
+
+    /// <summary>
+    /// Ids newest registration first, starting after <paramref name="afterId"/> (the last id of the previous page), at
+    /// most <paramref name="take"/>.
+    /// </summary>
+    [Alias("ListNewestFirst")]
+    Task<IReadOnlyList<string>> ListNewestFirst(string? afterId, int take);
 }
 
 /// <summary>Keys of the operator catalogs.</summary>

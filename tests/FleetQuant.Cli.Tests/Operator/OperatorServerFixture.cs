@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using FleetQuant.Cli.Operator.Demo;
+using FleetQuant.Demo;
 
 namespace FleetQuant.Cli.Tests.Operator;
 

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using FleetQuant.Compression.Data;
 
@@ -85,6 +86,38 @@ public sealed class OperatorVerbTests(OperatorServerFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task RolloutsList_PagesNewestFirst_AndAllReachesTheOldest()
+    {
+        await PushReadyModelAsync("cli-page");
+        // Created in id order, so newest first is the reverse of the id order an ordinal catalog would list.
+        var created = Enumerable.Range(0, 55).Select(i => $"cli-page-{i:00}").ToList();
+        foreach (var id in created)
+        {
+            // No device carries this tag: each rollout completes at once.
+            var response = await fixture.Http.PostAsJsonAsync("/api/rollouts",
+                new { rolloutId = id, modelId = "cli-page", version = 1, tags = new Dictionary<string, string> { ["site"] = "nowhere" } });
+            response.EnsureSuccessStatusCode();
+        }
+        var newestFirst = Enumerable.Reverse(created).ToList();
+
+        var first = await Run("rollouts", "list", "--json");
+        AssertSucceeded(first);
+        Assert.Equal(newestFirst.Take(50), RolloutIds(first.StdOut));
+        Assert.Equal("cli-page-05", Next(first.StdOut));
+
+        var second = await Run("rollouts", "list", "--after", "cli-page-05", "--take", "5", "--json");
+        AssertSucceeded(second);
+        Assert.Equal(newestFirst.Skip(50), RolloutIds(second.StdOut));
+
+        var all = await Run("rollouts", "list", "--all", "--take", "20", "--json");
+        AssertSucceeded(all);
+        var everything = RolloutIds(all.StdOut);
+        Assert.Equal(newestFirst, everything.Take(55));
+        Assert.Equal(everything.Length, everything.Distinct().Count());
+        Assert.Null(Next(all.StdOut));
+    }
+
+    [Fact]
     public async Task Devices_ListFiltersByTagClassAndState_AndShowPrintsOneDevice()
     {
         await fixture.ProvisionAsync("cli-dev-a", "jetson", "dev-site");
@@ -138,7 +171,7 @@ public sealed class OperatorVerbTests(OperatorServerFixture fixture) : IClassFix
     [InlineData("--wave 'ten'", new[] { "rollouts", "create", "--model", "m", "--version", "1", "--wave", "ten" })]
     [InlineData("--take must be", new[] { "devices", "list", "--take", "0" })]
     [InlineData("--interval must be", new[] { "rollouts", "status", "r", "--interval", "0" })]
-    [InlineData("--devices must be", new[] { "demo", "--devices", "0" })]
+    [InlineData("--take must be", new[] { "rollouts", "list", "--take", "201" })]
     public async Task OutOfRangeArguments_AreUsageErrors(string expected, string[] args)
     {
         var result = await Run(args);
@@ -158,6 +191,18 @@ public sealed class OperatorVerbTests(OperatorServerFixture fixture) : IClassFix
     {
         using var document = JsonDocument.Parse(json);
         return document.RootElement.GetProperty("state").GetString();
+    }
+
+    private static string[] RolloutIds(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return [.. document.RootElement.GetProperty("rollouts").EnumerateArray().Select(r => r.GetProperty("rolloutId").GetString()!)];
+    }
+
+    private static string? Next(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.TryGetProperty("next", out var next) ? next.GetString() : null;
     }
 
     private static string[] DeviceIds(string json)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
 

@@ -1,14 +1,14 @@
 using System.Text.Json;
 
-namespace FleetQuant.Cli.Tests.Operator;
+namespace FleetQuant.Demo.Tests;
 
 /// <summary>The one-command demo as a process with a small fleet: everything comes up, both rollouts finish, the JSON adds up.</summary>
-public sealed class DemoCommandTests
+public sealed class DemoTests
 {
     [Fact]
     public async Task Demo_SmallFleet_UpdatesEveryDevice_AndSendsFarLessThanFp32()
     {
-        var result = await OperatorCli.RunAsync(TimeSpan.FromMinutes(8), null, "demo", "--devices", "20", "--json");
+        var result = await DemoProcess.RunAsync(TimeSpan.FromMinutes(8), "--devices", "20", "--json");
 
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}; stderr: {result.StdErr}");
         using var json = JsonDocument.Parse(result.StdOut);
@@ -31,5 +31,17 @@ public sealed class DemoCommandTests
             "v2 travels as deltas, far smaller than the v1 artifacts");
         Assert.Equal(20, root.GetProperty("fleet").EnumerateArray().Sum(g => g.GetProperty("devices").GetInt32()));
         Assert.Equal(4, root.GetProperty("fleet").EnumerateArray().Select(g => g.GetProperty("hardwareClass").GetString()).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("--devices must be", new[] { "--devices", "0" })]
+    [InlineData("--wave must be", new[] { "--wave", "ten" })]
+    [InlineData("--token must be", new[] { "--token", "short" })]
+    public async Task OutOfRangeArguments_AreUsageErrors(string expected, string[] args)
+    {
+        var result = await DemoProcess.RunAsync(TimeSpan.FromMinutes(1), args);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(expected, result.StdErr);
     }
 }

@@ -1,8 +1,9 @@
 using System.Globalization;
 using FleetQuant.Cli.Output;
+using FleetQuant.Compression.Planning;
 using Spectre.Console;
 
-namespace FleetQuant.Cli.Operator.Demo;
+namespace FleetQuant.Demo;
 
 /// <summary>The demo's closing tables: the fleet by class and recipe, accuracy per recipe, bytes per rollout, the totals.</summary>
 public static class DemoTables
@@ -17,12 +18,12 @@ public static class DemoTables
         Consoles.Out.Write(fleet);
 
         var recipes = new Table().Title("recipes running (last version's ladder)").AddColumn("recipe").AddColumn(new TableColumn("devices").RightAligned())
-            .AddColumn(new TableColumn("wire bytes").RightAligned()).AddColumn(new TableColumn("accuracy").RightAligned()).AddColumn(new TableColumn("drop vs FP32").RightAligned());
+            .AddColumn(new TableColumn("wire bytes").RightAligned()).AddColumn(new TableColumn("accuracy").RightAligned()).AddColumn(new TableColumn("Δ accuracy").RightAligned());
         foreach (var recipe in report.Recipes)
         {
             recipes.AddRow(Esc(recipe.RecipeId), N(recipe.Devices), N(recipe.WireBytes),
                 double.IsNaN(recipe.Accuracy) ? "-" : Consoles.Percent(recipe.Accuracy),
-                double.IsNaN(recipe.AccuracyDrop) ? "-" : Consoles.Number(recipe.AccuracyDrop * 100, "0.00") + " pt");
+                double.IsNaN(recipe.AccuracyDrop) ? "-" : HumanUnits.AccuracyChange(recipe.AccuracyDrop));
         }
         Consoles.Out.Write(recipes);
 

@@ -1,4 +1,4 @@
-namespace FleetQuant.Cli.Operator.Demo;
+namespace FleetQuant.Demo;
 
 /// <summary>
 /// What <c>fleetquant demo</c> measured. <see cref="Updated"/> counts devices running the last rolled-out version at the

@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace FleetQuant.Cli.Operator.Demo;
+namespace FleetQuant.Demo;
 
 /// <summary>What the in-process all-in-one server listens on and how it measures ladders.</summary>
 public sealed record AllInOneServerOptions

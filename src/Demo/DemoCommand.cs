@@ -1,20 +1,20 @@
 using System.CommandLine;
+using FleetQuant.Api.Contracts;
+using FleetQuant.Cli.Commands;
 using FleetQuant.Cli.Operator;
-using FleetQuant.Cli.Operator.Demo;
 using FleetQuant.Cli.Output;
-using FleetQuant.Grains.Planning;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
-namespace FleetQuant.Cli.Commands;
+namespace FleetQuant.Demo;
 
 /// <summary>
-/// <c>fleetquant demo [--devices N] [--json] [--keep-running]</c>: the all-in-one server, embedded broker and N simulated
+/// <c>dotnet run --project src/Demo -- [--devices N] [--json] [--keep-running]</c>: the all-in-one server, embedded broker and N simulated
 /// devices in this process; v1 rolled out in waves, then v2 as deltas; ends with what was sent against FP32.
 /// </summary>
 public static class DemoCommand
 {
-    public static Command Create()
+    public static RootCommand Create()
     {
         var devices = new Option<int>("--devices") { Description = "Simulated devices (mixed classes from the fleet mix)", DefaultValueFactory = _ => 1000 };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON: {devices, updated, failed, bytesSent, bytesBaseline, savedRatio, rollouts}" };
@@ -25,7 +25,7 @@ public static class DemoCommand
         var waves = new Option<string[]>("--wave") { Description = "Wave sizes, each N devices or P% of the fleet (repeatable; default 10% 30% 60%)" };
         var maxSeconds = new Option<double?>("--max-seconds") { Description = "Planner policy: longest download per device, seconds (default 600)" };
         var mixed = new Option<bool>("--mixed-precision") { Description = "Also offer the mixed-precision recipe on the ladder (slower ladder; larger deltas)" };
-        var command = new Command("demo", "Run a simulated fleet through two rollouts in one process and show the bandwidth saved")
+        var command = new RootCommand("FleetQuant demo: run a simulated fleet through two rollouts in one process and show the bandwidth saved")
         {
             devices, json, keepRunning, profiles, port, token, waves, maxSeconds, mixed,
         };

@@ -1,13 +1,11 @@
 using System.Diagnostics;
+using FleetQuant.Api.Contracts;
+using FleetQuant.Cli.Operator;
 using FleetQuant.Compression.Data;
 using FleetQuant.DeviceAgent.Simulation;
-using FleetQuant.Gateway.Api;
-using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Models;
-using FleetQuant.Grains.Rollouts;
 using Microsoft.Extensions.Logging;
 
-namespace FleetQuant.Cli.Operator.Demo;
+namespace FleetQuant.Demo;
 
 /// <summary>
 /// The one-command demo: against an <see cref="AllInOneServer"/>, a simulated fleet (<see cref="FleetSimulator"/>)

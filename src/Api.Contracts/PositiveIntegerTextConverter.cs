@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace FleetQuant.Gateway.Api;
+namespace FleetQuant.Api.Contracts;
 
 /// <summary>
 /// A model version in a JSON body: a positive integer sent as a number (<c>3</c>) or as a numeric string (<c>"3"</c>),

@@ -1,7 +1,6 @@
-using FleetQuant.Grains.Planning;
-using FleetQuant.Grains.Rollouts;
+using FleetQuant.Api.Contracts;
 
-namespace FleetQuant.Cli.Operator.Demo;
+namespace FleetQuant.Demo;
 
 /// <summary>What the demo runs: fleet size and mix, the ladder it measures, how each rollout is staged.</summary>
 public sealed record DemoOptions

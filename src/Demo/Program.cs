@@ -1,0 +1,4 @@
+using FleetQuant.Cli;
+using FleetQuant.Demo;
+
+return await CliRunner.InvokeAsync(DemoCommand.Create(), args);
