@@ -71,6 +71,9 @@ public enum DeviceRolloutStatus
     Failed,
     Unfit,
     RolledBack,
+
+    /// <summary>Left alone by the rollback: the device had moved on to another rollout's version, or had nothing to go back to.</summary>
+    RollbackSkipped,
 }
 
 /// <summary>A rollout's progress; <see cref="Hold"/> says what it waits for, <see cref="Reason"/> why it stopped.</summary>

@@ -1,4 +1,4 @@
-using FleetQuant.Grains.Gateway;
+using FleetQuant.Grains.Catalog;
 using FleetQuant.Grains.Tests.Support;
 
 namespace FleetQuant.Grains.Tests;
