@@ -6,6 +6,7 @@ WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/Gateway/FleetQuant.Gateway.csproj src/Gateway/
 COPY src/Grains.Abstractions/FleetQuant.Grains.Abstractions.csproj src/Grains.Abstractions/
+COPY src/Api.Contracts/FleetQuant.Api.Contracts.csproj src/Api.Contracts/
 COPY src/Protocol/FleetQuant.Protocol.csproj src/Protocol/
 RUN dotnet restore src/Gateway/FleetQuant.Gateway.csproj
 COPY src/ src/

@@ -8,6 +8,7 @@ COPY src/Silo/FleetQuant.Silo.csproj src/Silo/
 COPY src/Gateway/FleetQuant.Gateway.csproj src/Gateway/
 COPY src/Grains/FleetQuant.Grains.csproj src/Grains/
 COPY src/Grains.Abstractions/FleetQuant.Grains.Abstractions.csproj src/Grains.Abstractions/
+COPY src/Api.Contracts/FleetQuant.Api.Contracts.csproj src/Api.Contracts/
 COPY src/Compression/FleetQuant.Compression.csproj src/Compression/
 COPY src/Protocol/FleetQuant.Protocol.csproj src/Protocol/
 RUN dotnet restore src/Silo/FleetQuant.Silo.csproj
