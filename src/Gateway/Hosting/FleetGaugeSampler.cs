@@ -70,7 +70,7 @@ public sealed class FleetGaugeSampler(IGrainFactory grains, IOptions<MetricsOpti
 
     private async Task<(List<Measurement<long>> Devices, List<Measurement<long>> States, List<Measurement<long>> Waves)> RolloutsAsync()
     {
-        var ids = await grains.GetGrain<IOperatorCatalogGrain>(OperatorCatalogs.Rollouts).List(null, _options.MaxRollouts);
+        var ids = await grains.GetGrain<IOperatorCatalogGrain>(OperatorCatalogs.Rollouts).ListNewestFirst(null, _options.MaxRollouts);
         var views = await Task.WhenAll(ids.Select(id => grains.GetGrain<IRolloutGrain>(id).GetView()));
         var devices = new List<Measurement<long>>();
         var states = new List<Measurement<long>>();

@@ -14,7 +14,7 @@ public sealed class MetricsOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = Section + ":SamplePeriod must be between {1} and {2}.")]
     public TimeSpan SamplePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Most rollouts (in catalog order) reported per sample; bounds the grain calls and the label sets.</summary>
+    /// <summary>Most rollouts (the newest) reported per sample; bounds the grain calls and the label sets.</summary>
     [Range(1, 10_000, ErrorMessage = Section + ":MaxRollouts must be between {1} and {2}.")]
     public int MaxRollouts { get; set; } = 500;
 
