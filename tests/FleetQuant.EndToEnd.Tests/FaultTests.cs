@@ -107,7 +107,7 @@ public sealed class FaultTests(FleetHost host)
             onV1 = (await InstallAsync("e2e-power-v1", v1, device.DeviceId, first)).Desired!.ArtifactHash;
         }
 
-        await using (var cut = await StartAsync(device, new FaultPlan { PowerCutBeforeActivate = true }))
+        await using (var cut = await StartAsync(device, new FaultPlan { PowerCutAt = UpdateCheckpoint.Staged }))
         {
             await host.StartRolloutAsync("e2e-power-v2", v2, [device.DeviceId]);
             await Eventually.Until(() => Task.FromResult(cut.PoweredOff), off => off, "the power cut", FleetHost.Patience);
@@ -142,8 +142,7 @@ public sealed class FaultTests(FleetHost host)
             ServerPublicKeyPem = device.ServerPublicKeyPem,
             StateDirectory = StateDirectory(device.DeviceId),
             Profile = Pi4,
-            Faults = faults,
-        }, GeneratedInputs.Create([784], 2, seed: 5), NullLogger.Instance);
+        }, GeneratedInputs.Create([784], 2, seed: 5), NullLogger.Instance, faults: new SimulatedFaults(faults));
         await agent.StartAsync(CancellationToken.None);
         await host.HelloSeenAsync(device.DeviceId, Pi4.Arch!);
         return agent;
