@@ -8,12 +8,13 @@ using FleetQuant.DeviceAgent.Simulation;
 using FleetQuant.DeviceAgent.Storage;
 using FleetQuant.DeviceAgent.Updates;
 using FleetQuant.EndToEnd.Tests.Support;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
 using Microsoft.Extensions.Logging.Abstractions;
+using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.EndToEnd.Tests;
 

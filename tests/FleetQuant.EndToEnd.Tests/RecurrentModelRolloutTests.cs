@@ -2,13 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using FleetQuant.DeviceAgent.Simulation;
 using FleetQuant.EndToEnd.Tests.Support;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Rollouts;
 using FleetQuant.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.EndToEnd.Tests;
 

@@ -4,13 +4,14 @@ using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using FleetQuant.Gateway.Api;
 using FleetQuant.Gateway.Broker;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Rollouts;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
 using Microsoft.Extensions.DependencyInjection;
+using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 

@@ -7,6 +7,8 @@ using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Observability;
 using FleetQuant.Protocol.Topics;
 using Microsoft.Extensions.DependencyInjection;
+using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 

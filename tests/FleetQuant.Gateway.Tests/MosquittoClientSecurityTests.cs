@@ -2,12 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using FleetQuant.Gateway.Api;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Models;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
+using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 

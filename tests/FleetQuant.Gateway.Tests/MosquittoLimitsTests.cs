@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
-using FleetQuant.Gateway.Tests.Support;
+using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 

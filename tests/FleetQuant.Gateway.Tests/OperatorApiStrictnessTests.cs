@@ -7,11 +7,11 @@ using FleetQuant.Gateway.Api;
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Compression.Data;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Models;
 using Microsoft.Extensions.DependencyInjection;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 

@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using FleetQuant.Gateway.Mosquitto;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Observability.Tests.Support;
 using Xunit.Abstractions;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Observability.Tests;
 

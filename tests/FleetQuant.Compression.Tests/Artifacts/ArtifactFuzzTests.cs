@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using FleetQuant.Compression.Artifacts;
 using Google.Protobuf;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Artifacts;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using FleetQuant.Compression.Data;
 using FleetQuant.Compression.Evaluation;
-using FleetQuant.Compression.Tests.Support;
 using FleetQuant.TestSupport;
 using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
 

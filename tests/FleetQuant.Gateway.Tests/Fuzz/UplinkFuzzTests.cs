@@ -10,6 +10,7 @@ using FleetQuant.Protocol.Topics;
 using FleetQuant.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests.Fuzz;
 
