@@ -36,6 +36,7 @@ public sealed class DeviceRuntime : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private long? _measuredBandwidth;
     private long _chunkBytesReceived;
+    private int _telemetryLost;
     private TimeSpan? _telemetryInterval;
 
     /// <param name="faults">Fault injection for simulated devices; null for none.</param>
@@ -78,6 +79,9 @@ public sealed class DeviceRuntime : IAsyncDisposable
 
     /// <summary>Counters of every completed download (wire bytes, resumed and corrupt chunks), in order.</summary>
     public ConcurrentQueue<FetchStats> Fetches { get; } = new();
+
+    /// <summary>Telemetry messages lost because the link dropped while they were being published.</summary>
+    public int TelemetryLost => Volatile.Read(ref _telemetryLost);
 
     /// <summary>Set when the fault hook cut the power: the runtime stopped and must be restarted.</summary>
     public bool PoweredOff { get; private set; }
@@ -277,7 +281,16 @@ public sealed class DeviceRuntime : IAsyncDisposable
                 continue;
             }
             var message = _telemetry.Drain(_clock.GetUtcNow(), _runner.ArtifactSha256, Environment.WorkingSet, _measuredBandwidth);
-            await _link.PublishAsync(DeviceTopics.Telemetry, message, cancellationToken: cancellationToken);
+            try
+            {
+                await _link.PublishAsync(DeviceTopics.Telemetry, message, cancellationToken: cancellationToken);
+            }
+            catch (MqttCommunicationException ex)
+            {
+                // The link dropped after the IsConnected check: this window is lost, the health check reconnects.
+                Interlocked.Increment(ref _telemetryLost);
+                _logger.LogWarning("{Device} telemetry lost with the link: {Reason}", DeviceId, ex.Message);
+            }
         }
     }
 }
