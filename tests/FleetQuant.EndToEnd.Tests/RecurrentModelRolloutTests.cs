@@ -18,6 +18,8 @@ namespace FleetQuant.EndToEnd.Tests;
 /// written by numpy, measured, rolled out, and run by simulated devices on inputs they build from the stored hints.
 /// </summary>
 [Collection(FleetCollection.Name)]
+[Trait("Category", "Python")]
+[Trait("Category", "Corpus")]
 public sealed class RecurrentModelRolloutTests(FleetHost host, ITestOutputHelper output) : IDisposable
 {
     private const string ModelId = "e2e-vad";

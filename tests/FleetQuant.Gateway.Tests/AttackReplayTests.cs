@@ -58,6 +58,7 @@ public sealed class AttackReplayHost : AllInOneHost
 /// <c>ss</c> — against a running all-in-one host, each as a device with its own provisioned credentials. Each test ends
 /// by checking the refusal is counted in <c>/metrics</c> under its reason and the fleet still works.
 /// </summary>
+[Trait("Category", "Mosquitto")]
 public sealed class AttackReplayTests(AttackReplayHost host) : IClassFixture<AttackReplayHost>
 {
     internal static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)

@@ -30,6 +30,7 @@ public sealed class LimitedBrokerHost : AllInOneHost
 /// What the embedded broker bounds for devices, seen from Debian's <c>mosquitto_pub</c>/<c>mosquitto_sub</c>: where it
 /// listens, payload size, retained messages, uplink subtopics, per-device message rate and connections.
 /// </summary>
+[Trait("Category", "Mosquitto")]
 public sealed class BrokerLimitsTests(LimitedBrokerHost host) : IClassFixture<LimitedBrokerHost>
 {
     private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)

@@ -20,6 +20,7 @@ namespace FleetQuant.Gateway.Tests;
 /// <c>$share/fleetquant/…</c> subscription): a real agent installs v1, then v2 as a delta, and its telemetry samples
 /// and online/offline status reach the device view.
 /// </summary>
+[Trait("Category", "Mosquitto")]
 public sealed class ExternalBrokerFlowTests(PackagedMosquittoHost host) : IClassFixture<PackagedMosquittoHost>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);

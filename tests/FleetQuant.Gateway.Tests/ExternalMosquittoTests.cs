@@ -9,6 +9,7 @@ using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 
+[Trait("Category", "Mosquitto")]
 public sealed class ExternalMosquittoTests(MosquittoHost host) : IClassFixture<MosquittoHost>
 {
     [Fact]

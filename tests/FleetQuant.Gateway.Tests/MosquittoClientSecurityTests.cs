@@ -16,6 +16,7 @@ namespace FleetQuant.Gateway.Tests;
 /// The embedded broker's authentication and per-device ACL as seen by Debian's <c>mosquitto_sub</c>/<c>mosquitto_pub</c>
 /// (a client that shares no code with MQTTnet), over MQTT 5 and 3.1.1.
 /// </summary>
+[Trait("Category", "Mosquitto")]
 public sealed class MosquittoClientSecurityTests(AllInOneHost host) : IClassFixture<AllInOneHost>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);

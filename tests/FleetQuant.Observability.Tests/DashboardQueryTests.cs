@@ -10,6 +10,8 @@ namespace FleetQuant.Observability.Tests;
 /// The dashboards against a real Prometheus scraping a real all-in-one host after two rollouts: every panel's PromQL
 /// must parse and return data, and the bandwidth numbers must equal what the rollouts actually sent.
 /// </summary>
+[Trait("Category", "Prometheus")]
+[Trait("Category", "Mosquitto")]
 public sealed class DashboardQueryTests(ObservedFleet fleet, ITestOutputHelper output) : IClassFixture<ObservedFleet>
 {
     [Fact]

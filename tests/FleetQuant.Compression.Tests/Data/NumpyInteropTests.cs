@@ -84,6 +84,7 @@ public sealed class NumpyFiles : IDisposable
     }
 }
 
+[Trait("Category", "Python")]
 public sealed class NumpyInteropTests(NumpyFiles files) : IClassFixture<NumpyFiles>
 {
     [Theory]

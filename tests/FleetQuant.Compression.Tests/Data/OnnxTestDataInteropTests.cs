@@ -82,6 +82,7 @@ public sealed class OnnxTestDataFiles : IDisposable
     private static TensorSignature Input(string name, DataType type, params long[] dims) => new(name, type, dims, new string?[dims.Length]);
 }
 
+[Trait("Category", "Python")]
 public sealed class OnnxTestDataInteropTests(OnnxTestDataFiles files) : IClassFixture<OnnxTestDataFiles>
 {
     [Fact]

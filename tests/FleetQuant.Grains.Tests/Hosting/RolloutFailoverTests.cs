@@ -14,6 +14,7 @@ namespace FleetQuant.Grains.Tests.Hosting;
 /// Three silos on Redis (clustering, grain state, reminders); the silo hosting a rollout stops while devices are
 /// reporting; the rollout completes elsewhere with no device state lost and no device counted twice.
 /// </summary>
+[Trait("Category", "Redis")]
 public sealed class RolloutFailoverTests
 {
     private const int DeviceCount = 300;
