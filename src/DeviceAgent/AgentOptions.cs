@@ -1,6 +1,5 @@
 using FleetQuant.DeviceAgent.Link;
 using FleetQuant.DeviceAgent.Profiles;
-using FleetQuant.DeviceAgent.Updates;
 
 namespace FleetQuant.DeviceAgent;
 
@@ -23,8 +22,6 @@ public sealed record AgentOptions
 
     /// <summary>Pace downloads to the profile's bandwidth (simulated devices on a fast loopback need this).</summary>
     public bool ThrottleToProfileBandwidth { get; init; }
-
-    public FaultPlan Faults { get; init; } = FaultPlan.None;
 
     public string AgentVersion { get; init; } = typeof(AgentOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 }

@@ -30,19 +30,20 @@ public sealed class DeviceRuntime : IAsyncDisposable
     private readonly UpdateApplier _applier;
     private readonly TelemetryWindow _telemetry = new();
     private readonly TokenBucket? _throttle;
+    private readonly IUpdateFaultHook _faults;
     private readonly ConcurrentDictionary<string, ChunkFetcher> _fetchers = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
     private long? _measuredBandwidth;
-    private long _downloadedSinceDrop;
     private long _chunkBytesReceived;
-    private bool _dropped;
-    private int _framesReceived;
+    private int _telemetryLost;
     private TimeSpan? _telemetryInterval;
 
-    public DeviceRuntime(AgentOptions options, EvalSet samples, ILogger logger, TimeProvider? clock = null)
+    /// <param name="faults">Fault injection for simulated devices; null for none.</param>
+    public DeviceRuntime(AgentOptions options, EvalSet samples, ILogger logger, TimeProvider? clock = null, IUpdateFaultHook? faults = null)
     {
         _options = options;
+        _faults = faults ?? NoUpdateFaults.Instance;
         _runner = new ModelRunner(samples);
         _logger = logger;
         _clock = clock ?? TimeProvider.System;
@@ -54,7 +55,7 @@ public sealed class DeviceRuntime : IAsyncDisposable
         {
             Architecture = ProfileDetector.Architecture(options.Profile),
         };
-        _applier = new UpdateApplier(DeviceId, _store, _runner, verifier, FetchAsync, ReportAsync, options.Faults, logger);
+        _applier = new UpdateApplier(DeviceId, _store, _runner, verifier, FetchAsync, ReportAsync, _faults, logger);
         _link.MessageReceived = OnDownlinkAsync;
         _link.Connected = SayHelloAsync;
     }
@@ -82,7 +83,10 @@ public sealed class DeviceRuntime : IAsyncDisposable
     /// <summary>Counters of every completed download (wire bytes, resumed and corrupt chunks), in order.</summary>
     public ConcurrentQueue<FetchStats> Fetches { get; } = new();
 
-    /// <summary>Set when fault injection cut the power: the runtime stopped and must be restarted.</summary>
+    /// <summary>Telemetry messages lost because the link dropped while they were being published.</summary>
+    public int TelemetryLost => Volatile.Read(ref _telemetryLost);
+
+    /// <summary>Set when the fault hook cut the power: the runtime stopped and must be restarted.</summary>
     public bool PoweredOff { get; private set; }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -143,10 +147,10 @@ public sealed class DeviceRuntime : IAsyncDisposable
         {
             await update();
         }
-        catch (SimulatedPowerCutException)
+        catch (Exception ex) when (_faults.CutThePower(ex))
         {
             PoweredOff = true;
-            _logger.LogWarning("{Device}: simulated power cut", DeviceId);
+            _logger.LogWarning("{Device}: {Fault}", DeviceId, ex.Message);
             await _stop.CancelAsync();
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -179,21 +183,7 @@ public sealed class DeviceRuntime : IAsyncDisposable
         {
             return;
         }
-        _framesReceived++;
-        if (_options.Faults.CorruptChunkNumber == _framesReceived)
-        {
-            var bytes = frame.Data.ToArray();
-            bytes[bytes.Length / 2] ^= 0x40;
-            frame = frame with { Data = bytes };
-        }
-        fetcher.Offer(frame);
-
-        _downloadedSinceDrop += frame.Data.Length;
-        if (_options.Faults.DropConnectionAfterBytes is { } dropAfter && !_dropped && _downloadedSinceDrop >= dropAfter)
-        {
-            _dropped = true;
-            _ = Task.Run(_link.DropAsync);
-        }
+        fetcher.Offer(_faults.OnChunk(frame, () => _ = Task.Run(_link.DropAsync)));
     }
 
     private async Task<byte[]> FetchAsync(TransferObject obj, CancellationToken cancellationToken)
@@ -294,7 +284,16 @@ public sealed class DeviceRuntime : IAsyncDisposable
                 continue;
             }
             var message = _telemetry.Drain(_clock.GetUtcNow(), _runner.ArtifactSha256, Environment.WorkingSet, _measuredBandwidth);
-            await _link.PublishAsync(DeviceTopics.Telemetry, message, cancellationToken: cancellationToken);
+            try
+            {
+                await _link.PublishAsync(DeviceTopics.Telemetry, message, cancellationToken: cancellationToken);
+            }
+            catch (MqttCommunicationException ex)
+            {
+                // The link dropped after the IsConnected check: this window is lost, the health check reconnects.
+                Interlocked.Increment(ref _telemetryLost);
+                _logger.LogWarning("{Device} telemetry lost with the link: {Reason}", DeviceId, ex.Message);
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ namespace FleetQuant.Cli.Tests;
 /// The measuring verbs on a model and data written by onnx's and numpy's own Python: two inputs (float frames with a
 /// symbolic length, an int64 gain), ONNX test-data directories with recorded outputs, and an .npz set.
 /// </summary>
+[Trait("Category", "Python")]
 public sealed class ThirdPartyInputsTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("fq-cli-inputs").FullName;

@@ -1,6 +1,7 @@
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Tests.Support;
 using Microsoft.ML.OnnxRuntime;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests;
 
@@ -9,7 +10,7 @@ public sealed class OnnxModelFileTests
     [Fact]
     public void Load_ResNet18_ReadsTypedFloatData()
     {
-        var model = OnnxModelFile.Load(TestModels.ResNet18Path);
+        var model = OnnxModelFile.Load(ResNet18Model.Path);
 
         Assert.Equal(8, model.DefaultOpset());
         var conv = model.Graph.Initializer.First(t => t.Dims.Count == 4);

@@ -5,6 +5,7 @@ using Orleans.Hosting.Kubernetes;
 namespace FleetQuant.Deploy.Tests;
 
 /// <summary>deploy/k8s renders with the real kubectl, fits the API schema, and is wired together consistently.</summary>
+[Trait("Category", "Kubectl")]
 public sealed class KustomizeBaseTests(RenderedBase rendered) : IClassFixture<RenderedBase>
 {
     /// <summary>Created by the operator (docs/OPERATIONS.md, "Running on a cluster"), never committed.</summary>

@@ -9,6 +9,7 @@ namespace FleetQuant.DeviceAgent.Tests;
 /// The device's workload per model: its own samples when they fit the model's inputs, else inputs generated from the
 /// manifest's hints — shown on a real voice-activity detector (audio frames, an int64 sample rate, LSTM state).
 /// </summary>
+[Trait("Category", "Corpus")]
 public sealed class ModelRunnerTests
 {
     private static readonly ModelInputHints VadHints = new()

@@ -124,7 +124,7 @@ public sealed class UpdateApplierAttackTests : IDisposable
             }
             return Task.CompletedTask;
         },
-        new FaultPlan(),
+        NoUpdateFaults.Instance,
         NullLogger.Instance);
 
     private static byte[] Sign(ECDsa key, UpdateManifest manifest, IReadOnlyList<SignedKeyRotation>? chain = null) =>

@@ -8,12 +8,13 @@ using FleetQuant.DeviceAgent.Simulation;
 using FleetQuant.DeviceAgent.Storage;
 using FleetQuant.DeviceAgent.Updates;
 using FleetQuant.EndToEnd.Tests.Support;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
 using Microsoft.Extensions.Logging.Abstractions;
+using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.EndToEnd.Tests;
 
@@ -107,7 +108,7 @@ public sealed class FaultTests(FleetHost host)
             onV1 = (await InstallAsync("e2e-power-v1", v1, device.DeviceId, first)).Desired!.ArtifactHash;
         }
 
-        await using (var cut = await StartAsync(device, new FaultPlan { PowerCutBeforeActivate = true }))
+        await using (var cut = await StartAsync(device, new FaultPlan { PowerCutAt = UpdateCheckpoint.Staged }))
         {
             await host.StartRolloutAsync("e2e-power-v2", v2, [device.DeviceId]);
             await Eventually.Until(() => Task.FromResult(cut.PoweredOff), off => off, "the power cut", FleetHost.Patience);
@@ -142,8 +143,7 @@ public sealed class FaultTests(FleetHost host)
             ServerPublicKeyPem = device.ServerPublicKeyPem,
             StateDirectory = StateDirectory(device.DeviceId),
             Profile = Pi4,
-            Faults = faults,
-        }, GeneratedInputs.Create([784], 2, seed: 5), NullLogger.Instance);
+        }, GeneratedInputs.Create([784], 2, seed: 5), NullLogger.Instance, faults: new SimulatedFaults(faults));
         await agent.StartAsync(CancellationToken.None);
         await host.HelloSeenAsync(device.DeviceId, Pi4.Arch!);
         return agent;

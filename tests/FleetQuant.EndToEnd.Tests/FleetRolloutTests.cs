@@ -1,12 +1,13 @@
 using FleetQuant.DeviceAgent.Simulation;
 using FleetQuant.EndToEnd.Tests.Support;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Planning;
 using FleetQuant.Grains.Rollouts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
+using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.EndToEnd.Tests;
 

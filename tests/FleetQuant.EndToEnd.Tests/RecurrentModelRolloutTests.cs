@@ -2,13 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using FleetQuant.DeviceAgent.Simulation;
 using FleetQuant.EndToEnd.Tests.Support;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Rollouts;
 using FleetQuant.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.EndToEnd.Tests;
 
@@ -18,6 +18,8 @@ namespace FleetQuant.EndToEnd.Tests;
 /// written by numpy, measured, rolled out, and run by simulated devices on inputs they build from the stored hints.
 /// </summary>
 [Collection(FleetCollection.Name)]
+[Trait("Category", "Python")]
+[Trait("Category", "Corpus")]
 public sealed class RecurrentModelRolloutTests(FleetHost host, ITestOutputHelper output) : IDisposable
 {
     private const string ModelId = "e2e-vad";

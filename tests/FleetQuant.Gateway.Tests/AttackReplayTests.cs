@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
+using System.Net;
 using System.Text.RegularExpressions;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Api;
@@ -9,6 +9,8 @@ using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
+using FleetQuant.TestSupport.Server;
+using FleetQuant.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FleetQuant.Gateway.Tests;
@@ -80,6 +82,7 @@ public sealed class AttackReplayHost : AllInOneHost
 /// <c>ss</c> — against a running all-in-one host, each as a device with its own provisioned credentials. Each test ends
 /// by checking the refusal is counted in <c>/metrics</c> under its reason and the fleet still works.
 /// </summary>
+[Trait("Category", "Mosquitto")]
 public sealed class AttackReplayTests(AttackReplayHost host) : IClassFixture<AttackReplayHost>
 {
     internal static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)

@@ -7,6 +7,8 @@ using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Grains.Observability;
 using FleetQuant.Protocol.Topics;
 using Microsoft.Extensions.DependencyInjection;
+using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 
@@ -28,6 +30,7 @@ public sealed class LimitedBrokerHost : AllInOneHost
 /// What the embedded broker bounds for devices, seen from Debian's <c>mosquitto_pub</c>/<c>mosquitto_sub</c>: where it
 /// listens, payload size, retained messages, uplink subtopics, per-device message rate and connections.
 /// </summary>
+[Trait("Category", "Mosquitto")]
 public sealed class BrokerLimitsTests(LimitedBrokerHost host) : IClassFixture<LimitedBrokerHost>
 {
     private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)

@@ -2,6 +2,8 @@ using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
 using MQTTnet;
+using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 

@@ -5,11 +5,12 @@ using FleetQuant.Compression.Data;
 using FleetQuant.DeviceAgent;
 using FleetQuant.DeviceAgent.Link;
 using FleetQuant.DeviceAgent.Profiles;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Models;
 using FleetQuant.Protocol.Messages;
 using Microsoft.Extensions.Logging.Abstractions;
+using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 

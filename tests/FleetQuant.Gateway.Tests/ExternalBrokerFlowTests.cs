@@ -1,13 +1,15 @@
-using System.Net;
 using System.Net.Http.Json;
+using System.Net;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Compression.Data;
-using FleetQuant.DeviceAgent;
 using FleetQuant.DeviceAgent.Link;
 using FleetQuant.DeviceAgent.Profiles;
+using FleetQuant.DeviceAgent;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Protocol.Messages;
+using FleetQuant.TestSupport.Server;
+using FleetQuant.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FleetQuant.Gateway.Tests;
@@ -18,6 +20,7 @@ namespace FleetQuant.Gateway.Tests;
 /// <c>$share/fleetquant/…</c> subscription): a real agent installs v1, then v2 as a delta, and its telemetry samples
 /// and online/offline status reach the device view.
 /// </summary>
+[Trait("Category", "Mosquitto")]
 public sealed class ExternalBrokerFlowTests(PackagedMosquittoHost host) : IClassFixture<PackagedMosquittoHost>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);

@@ -5,9 +5,12 @@ using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
 using MQTTnet;
+using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 
+[Trait("Category", "Mosquitto")]
 public sealed class ExternalMosquittoTests(MosquittoHost host) : IClassFixture<MosquittoHost>
 {
     [Fact]

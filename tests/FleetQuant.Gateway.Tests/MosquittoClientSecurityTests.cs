@@ -1,5 +1,5 @@
-using System.Net;
 using System.Net.Http.Json;
+using System.Net;
 using System.Text;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Api;
@@ -7,6 +7,8 @@ using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
+using FleetQuant.TestSupport.Server;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Gateway.Tests;
 
@@ -14,6 +16,7 @@ namespace FleetQuant.Gateway.Tests;
 /// The embedded broker's authentication and per-device ACL as seen by Debian's <c>mosquitto_sub</c>/<c>mosquitto_pub</c>
 /// (a client that shares no code with MQTTnet), over MQTT 5 and 3.1.1.
 /// </summary>
+[Trait("Category", "Mosquitto")]
 public sealed class MosquittoClientSecurityTests(AllInOneHost host) : IClassFixture<AllInOneHost>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);

@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
-using FleetQuant.Gateway.Tests.Support;
+using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 
 /// <summary>The limits in the generated mosquitto.conf, checked against Debian's real Mosquitto 2 (no silo needed).</summary>
+[Trait("Category", "Mosquitto")]
 public sealed class MosquittoLimitsTests
 {
     private const string Binary = "/usr/sbin/mosquitto";

@@ -3,6 +3,7 @@ using FleetQuant.Gateway.Mosquitto;
 
 namespace FleetQuant.Gateway.Tests;
 
+[Trait("Category", "Mosquitto")]
 public sealed class MosquittoPasswordHashTests
 {
     [Fact]

@@ -1,17 +1,19 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
+using System.Net;
 using System.Text.Json.Serialization;
+using System.Text.Json;
+using System.Text;
 using FleetQuant.Api.Contracts;
+using FleetQuant.Compression.Data;
 using FleetQuant.Gateway.Api;
 using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
-using FleetQuant.Compression.Data;
-using Microsoft.Extensions.DependencyInjection;
+using FleetQuant.TestSupport.Server;
+using FleetQuant.TestSupport;
 using MQTTnet;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FleetQuant.Gateway.Tests;
 

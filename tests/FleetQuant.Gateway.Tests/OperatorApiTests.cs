@@ -3,8 +3,8 @@ using System.Net.Http.Json;
 using System.Text;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Mosquitto;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
 using FleetQuant.Compression.Data;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 

@@ -1,6 +1,7 @@
 using FleetQuant.Grains.Artifacts;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Tests.Support;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Grains.Tests;
 
@@ -36,7 +37,7 @@ public sealed class ModelGrainTests(FleetClusterFixture fleet) : IClassFixture<F
         await fleet.ReadyModelAsync("versioned-model");
         var model = fleet.Client.GetGrain<IModelGrain>("versioned-model");
 
-        await Assert.ThrowsAsync<ModelVersionExistsException>(() => model.AddVersion(new ModelVersionUpload("v1", TinyModels.Mlp(99), null)));
+        await Assert.ThrowsAsync<ModelVersionExistsException>(() => model.AddVersion(new ModelVersionUpload("v1", TestModels.TinyMlp(99), null)));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Planning;
 using FleetQuant.Grains.Rollouts;
 using FleetQuant.Grains.Tests.Support;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Grains.Tests;
 

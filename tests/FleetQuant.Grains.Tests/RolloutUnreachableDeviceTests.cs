@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using Orleans.Hosting;
 using Orleans.Runtime;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Grains.Tests;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Observability.Tests.Support;
 using Xunit.Abstractions;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Observability.Tests;
 
@@ -10,6 +10,8 @@ namespace FleetQuant.Observability.Tests;
 /// The dashboards against a real Prometheus scraping a real all-in-one host after two rollouts: every panel's PromQL
 /// must parse and return data, and the bandwidth numbers must equal what the rollouts actually sent.
 /// </summary>
+[Trait("Category", "Prometheus")]
+[Trait("Category", "Mosquitto")]
 public sealed class DashboardQueryTests(ObservedFleet fleet, ITestOutputHelper output) : IClassFixture<ObservedFleet>
 {
     [Fact]

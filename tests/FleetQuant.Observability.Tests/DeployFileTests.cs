@@ -83,6 +83,7 @@ public sealed class DeployFileTests
     }
 
     [Fact]
+    [Trait("Category", "Prometheus")]
     public async Task PrometheusConfig_PassesPromtool()
     {
         var start = new ProcessStartInfo("promtool") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

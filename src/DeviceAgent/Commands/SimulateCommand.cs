@@ -85,7 +85,7 @@ public static class SimulateCommand
                 {
                     DropConnectionAfterBytes = parse.GetValue(dropAfter),
                     CorruptChunkNumber = parse.GetValue(corrupt),
-                    PowerCutBeforeActivate = parse.GetValue(powerCut),
+                    PowerCutAt = parse.GetValue(powerCut) ? UpdateCheckpoint.Staged : null,
                 },
                 FaultShare = parse.GetValue(faultShare),
                 InferenceInterval = TimeSpan.FromSeconds(parse.GetValue(inference)),

@@ -1,7 +1,6 @@
 using System.Text;
 using FleetQuant.Compression.Planning;
 using FleetQuant.DeviceAgent.Profiles;
-using FleetQuant.DeviceAgent.Updates;
 using FleetQuant.Protocol.Messages;
 
 namespace FleetQuant.DeviceAgent.Simulation;

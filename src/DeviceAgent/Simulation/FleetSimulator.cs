@@ -1,6 +1,5 @@
 using FleetQuant.Compression.Evaluation;
 using FleetQuant.DeviceAgent.Link;
-using FleetQuant.DeviceAgent.Updates;
 using FleetQuant.Protocol.Messages;
 using Microsoft.Extensions.Logging;
 
@@ -144,8 +143,7 @@ public sealed class FleetSimulator : IAsyncDisposable
         InferenceInterval = _options.InferenceInterval,
         TelemetryInterval = _options.TelemetryInterval,
         ThrottleToProfileBandwidth = _options.Throttle,
-        Faults = faults,
-    }, _samples, _logging.CreateLogger("sim." + device.Spec.HardwareClass));
+    }, _samples, _logging.CreateLogger("sim." + device.Spec.HardwareClass), faults: new SimulatedFaults(faults));
 
     private async Task RebootPoweredOffAsync(CancellationToken cancellationToken)
     {

@@ -1,5 +1,3 @@
-using FleetQuant.DeviceAgent.Updates;
-
 namespace FleetQuant.DeviceAgent.Simulation;
 
 /// <summary>What the fleet simulator runs: how many devices of which mix, against which server, with which faults.</summary>

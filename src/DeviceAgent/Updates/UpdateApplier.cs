@@ -23,7 +23,7 @@ public sealed class UpdateApplier(
     ManifestVerifier verifier,
     Func<TransferObject, CancellationToken, Task<byte[]>> fetch,
     Func<UpdateReport, Task> report,
-    FaultPlan faults,
+    IUpdateFaultHook faults,
     ILogger logger)
 {
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
@@ -106,6 +106,7 @@ public sealed class UpdateApplier(
         }
 
         var manifest = verdict.Manifest!;
+        faults.AtCheckpoint(UpdateCheckpoint.Accepted);
         var watch = Stopwatch.StartNew();
         var installed = new InstalledModel(manifest.Artifact.Sha256, manifest.ModelId, manifest.ModelVersion, manifest.RecipeId, manifest.Release, manifest.InputHints);
         try
@@ -119,6 +120,7 @@ public sealed class UpdateApplier(
 
             await report(new UpdateReport { Release = manifest.Release, Stage = UpdateStage.Accepted, BytesTotal = TransferSize(manifest, state) });
             var artifact = await ObtainArtifactAsync(manifest, state, cancellationToken);
+            faults.AtCheckpoint(UpdateCheckpoint.Downloaded);
 
             await report(new UpdateReport { Release = manifest.Release, Stage = UpdateStage.Applying, BytesReceived = BytesDownloaded });
             var onnx = Decode(artifact);
@@ -129,12 +131,11 @@ public sealed class UpdateApplier(
                 {
                     ModelRunner.SmokeTest(session, manifest.SmokeTest);
                 }
+                faults.AtCheckpoint(UpdateCheckpoint.Verified);
                 store.Stage(installed.ArtifactSha256, artifact, onnx);
-                if (faults.PowerCutBeforeActivate)
-                {
-                    throw new SimulatedPowerCutException();
-                }
+                faults.AtCheckpoint(UpdateCheckpoint.Staged);
                 store.Activate(installed);
+                faults.AtCheckpoint(UpdateCheckpoint.Activated);
             }
             catch
             {

@@ -3,8 +3,8 @@ using FleetQuant.Compression.Deltas;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
 using FleetQuant.Compression.TensorCoding;
-using FleetQuant.Compression.Tests.Support;
 using Google.Protobuf;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Artifacts;
 

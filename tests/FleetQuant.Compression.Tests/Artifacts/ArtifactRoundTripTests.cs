@@ -3,9 +3,9 @@ using FleetQuant.Compression.Artifacts;
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.TensorCoding;
-using FleetQuant.Compression.Tests.Support;
 using Google.Protobuf;
 using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Artifacts;
 

@@ -11,6 +11,7 @@ namespace FleetQuant.Compression.Tests.Corpus;
 /// Third-party models (LSTM in If branches, weights in Constant nodes, ConvTranspose, depthwise Conv, opset 8 to
 /// 16) through compress → pack → unpack → ONNX Runtime: the unpacked model must load and give finite outputs.
 /// </summary>
+[Trait("Category", "Corpus")]
 public sealed class CorpusCompressionTests
 {
     private const int Seed = 7;

@@ -13,6 +13,7 @@ namespace FleetQuant.Compression.Tests.Corpus;
 /// input fed, every output judged), then the q8cs rung packed, unpacked and evaluated against the original — which must
 /// give exactly the fidelity the ladder recorded for that rung, in at most the bytes it estimated (within 1 %).
 /// </summary>
+[Trait("Category", "Corpus")]
 public sealed class CorpusLadderTests
 {
     private const int Samples = 6;

@@ -1,6 +1,6 @@
 using FleetQuant.Compression.Data;
 using FleetQuant.Compression.Evaluation;
-using FleetQuant.Compression.Tests.Support;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Data;
 

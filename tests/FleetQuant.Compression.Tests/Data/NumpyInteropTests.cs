@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using FleetQuant.Compression.Data;
 using FleetQuant.Compression.Evaluation;
-using FleetQuant.Compression.Tests.Support;
 using FleetQuant.TestSupport;
 using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
 
@@ -85,6 +84,7 @@ public sealed class NumpyFiles : IDisposable
     }
 }
 
+[Trait("Category", "Python")]
 public sealed class NumpyInteropTests(NumpyFiles files) : IClassFixture<NumpyFiles>
 {
     [Theory]

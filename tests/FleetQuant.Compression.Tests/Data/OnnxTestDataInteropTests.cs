@@ -1,7 +1,6 @@
 using System.Text.Json;
 using FleetQuant.Compression.Data;
 using FleetQuant.Compression.Evaluation;
-using FleetQuant.Compression.Tests.Support;
 using FleetQuant.TestSupport;
 using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
 
@@ -83,6 +82,7 @@ public sealed class OnnxTestDataFiles : IDisposable
     private static TensorSignature Input(string name, DataType type, params long[] dims) => new(name, type, dims, new string?[dims.Length]);
 }
 
+[Trait("Category", "Python")]
 public sealed class OnnxTestDataInteropTests(OnnxTestDataFiles files) : IClassFixture<OnnxTestDataFiles>
 {
     [Fact]

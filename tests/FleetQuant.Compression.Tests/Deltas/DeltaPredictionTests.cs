@@ -1,6 +1,7 @@
 using FleetQuant.Compression.Artifacts;
 using FleetQuant.Compression.Deltas;
 using FleetQuant.Compression.Tests.Artifacts;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Deltas;
 

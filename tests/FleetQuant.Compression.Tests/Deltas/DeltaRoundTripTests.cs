@@ -3,7 +3,7 @@ using FleetQuant.Compression.Deltas;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.TensorCoding;
 using FleetQuant.Compression.Tests.Artifacts;
-using FleetQuant.Compression.Tests.Support;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Deltas;
 

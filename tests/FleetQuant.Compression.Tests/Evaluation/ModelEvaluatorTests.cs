@@ -1,7 +1,7 @@
 using FleetQuant.Compression.Data;
 using FleetQuant.Compression.Evaluation;
 using FleetQuant.Compression.Onnx;
-using FleetQuant.Compression.Tests.Support;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Evaluation;
 

@@ -2,8 +2,8 @@ using FleetQuant.Compression.Data;
 using FleetQuant.Compression.Evaluation;
 using FleetQuant.Compression.Ladders;
 using FleetQuant.Compression.Onnx;
-using FleetQuant.Compression.Tests.Support;
 using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Evaluation;
 

@@ -3,7 +3,7 @@ using FleetQuant.Compression.Evaluation;
 using FleetQuant.Compression.Ladders;
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Recipes;
-using FleetQuant.Compression.Tests.Support;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Ladders;
 

@@ -5,7 +5,7 @@ using FleetQuant.Compression.Ladders;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
 using FleetQuant.Compression.TensorCoding;
-using FleetQuant.Compression.Tests.Support;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Ladders;
 

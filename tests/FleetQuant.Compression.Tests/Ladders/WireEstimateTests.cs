@@ -4,6 +4,7 @@ using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
 using FleetQuant.Compression.Tests.Artifacts;
 using FleetQuant.Compression.Tests.Support;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Ladders;
 
@@ -12,7 +13,7 @@ public sealed class WireEstimateTests
 {
     private const double Bound = 0.01;
 
-    private static readonly Lazy<ModelProto> ResNet18 = new(() => OnnxModelFile.Load(TestModels.ResNet18Path));
+    private static readonly Lazy<ModelProto> ResNet18 = new(() => OnnxModelFile.Load(ResNet18Model.Path));
 
     public static TheoryData<string> MlpRecipes()
     {

@@ -3,10 +3,10 @@ using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
 using FleetQuant.Compression.Tests.Quantization;
-using FleetQuant.Compression.Tests.Support;
 using Google.Protobuf;
 using AttributeType = FleetQuant.Compression.Onnx.AttributeProto.Types.AttributeType;
 using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Pipeline;
 

@@ -4,7 +4,7 @@ using FleetQuant.Compression.Evaluation;
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
-using FleetQuant.Compression.Tests.Support;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Pipeline;
 

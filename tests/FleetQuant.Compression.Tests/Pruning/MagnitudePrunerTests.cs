@@ -2,7 +2,7 @@ using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Pruning;
 using FleetQuant.Compression.Recipes;
-using FleetQuant.Compression.Tests.Support;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Pruning;
 

@@ -3,6 +3,7 @@ using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
 using FleetQuant.Compression.Tests.Support;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Pruning;
 
@@ -174,7 +175,7 @@ public sealed class StructuredPrunerTests
     [Fact]
     public void ResNet18_HalvesItsPrunableConvs_AndKeepsItsOutputShape()
     {
-        var source = OnnxModelFile.Load(TestModels.ResNet18Path);
+        var source = OnnxModelFile.Load(ResNet18Model.Path);
         var before = source.Graph.Initializer.ToDictionary(t => t.Name, TensorData.ElementCount);
 
         var compressed = ModelCompressor.Compress(source, Recipe.Parse("sp50"));

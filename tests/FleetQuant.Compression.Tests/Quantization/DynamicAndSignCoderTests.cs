@@ -2,8 +2,8 @@ using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
 using FleetQuant.Compression.TensorCoding;
-using FleetQuant.Compression.Tests.Support;
 using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Quantization;
 

@@ -1,6 +1,7 @@
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Tests.Support;
 using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Compression.Tests.Quantization;
 
@@ -117,7 +118,7 @@ public sealed class OpsetUpgraderTests
     [Fact]
     public void Upgrade_TakesResNet18FromOpset8To21_WithTheSameOutputs()
     {
-        var model = OnnxModelFile.Load(TestModels.ResNet18Path);
+        var model = OnnxModelFile.Load(ResNet18Model.Path);
         var (input, shape) = ResNetInput(model, seed: 1);
         var before = OrtRunner.RunFirst(model, input, shape);
 

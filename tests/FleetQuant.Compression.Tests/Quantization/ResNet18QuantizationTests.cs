@@ -10,7 +10,7 @@ public sealed class ResNet18QuantizationTests
     [Fact]
     public void Quantize8BitPerChannel_ResNet18_KeepsCosineAbove099_AndShrinksRuntimeBytes()
     {
-        var source = OnnxModelFile.Load(TestModels.ResNet18Path);
+        var source = OnnxModelFile.Load(ResNet18Model.Path);
         var compressed = ModelCompressor.Compress(source, Recipe.Parse("q8cs"));
 
         var samples = new[] { 1, 2 }.Select(seed => OpsetUpgraderTests.ResNetInput(source, seed)).ToList();

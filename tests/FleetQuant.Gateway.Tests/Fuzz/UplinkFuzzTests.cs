@@ -11,6 +11,7 @@ using FleetQuant.Protocol.Transfer;
 using FleetQuant.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests.Fuzz;
 

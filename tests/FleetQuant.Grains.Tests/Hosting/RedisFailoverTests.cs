@@ -4,6 +4,7 @@ using Orleans;
 namespace FleetQuant.Grains.Tests.Hosting;
 
 /// <summary>Three silos on Redis; one leaves mid-flight; no grain state is lost and reminders carry on elsewhere.</summary>
+[Trait("Category", "Redis")]
 public sealed class RedisFailoverTests
 {
     private static readonly TimeSpan TickPeriod = TimeSpan.FromSeconds(1);

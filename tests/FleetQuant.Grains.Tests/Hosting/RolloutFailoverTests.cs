@@ -6,6 +6,7 @@ using FleetQuant.Grains.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using Orleans.Runtime;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Grains.Tests.Hosting;
 
@@ -13,6 +14,7 @@ namespace FleetQuant.Grains.Tests.Hosting;
 /// Three silos on Redis (clustering, grain state, reminders); the silo hosting a rollout stops while devices are
 /// reporting; the rollout completes elsewhere with no device state lost and no device counted twice.
 /// </summary>
+[Trait("Category", "Redis")]
 public sealed class RolloutFailoverTests
 {
     private const int DeviceCount = 300;
@@ -45,7 +47,7 @@ public sealed class RolloutFailoverTests
         await Task.WhenAll(ids.Select(id => grains.GetGrain<IDeviceGrain>(id)
             .Provision(new ProvisionRequest(FleetClusterFixture.Profile(id, i(id) % 2 == 0 ? "pi-4" : "nuc", tags: tags), Secret))));
         var model = grains.GetGrain<IModelGrain>($"failover-model-{run}");
-        await model.AddVersion(new ModelVersionUpload("v1", TinyModels.Mlp(5), TinyModels.EvalSet(32, 5)));
+        await model.AddVersion(new ModelVersionUpload("v1", TestModels.TinyMlp(5), [new DataFile("eval.npy", TestModels.TinyEvalSet(32, 5))]));
         await Eventually.Until(() => model.GetVersion("v1"), v => v!.Status == ModelStatus.Ready, "ladder ready", TimeSpan.FromMinutes(3));
 
         var rollout = grains.GetGrain<IRolloutGrain>(rolloutId);

@@ -6,6 +6,7 @@ using FleetQuant.Grains.Rollouts;
 using FleetQuant.Grains.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Orleans.TestingHost;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Grains.Tests.Hosting;
 
@@ -44,7 +45,7 @@ public sealed class RolloutRestartDurabilityTests : IDisposable
                 await grains.GetGrain<IDeviceGrain>(id).Provision(new ProvisionRequest(FleetClusterFixture.Profile(id, tags: tags), Secret));
             }
             var model = grains.GetGrain<IModelGrain>(ModelId);
-            await model.AddVersion(new ModelVersionUpload("v1", TinyModels.Mlp(3), TinyModels.EvalSet(32, 3)));
+            await model.AddVersion(new ModelVersionUpload("v1", TestModels.TinyMlp(3), [new DataFile("eval.npy", TestModels.TinyEvalSet(32, 3))]));
             await Eventually.Until(() => model.GetVersion("v1"), v => v!.Status == ModelStatus.Ready, "ladder ready", TimeSpan.FromMinutes(3));
 
             var rollout = grains.GetGrain<IRolloutGrain>(rolloutId);

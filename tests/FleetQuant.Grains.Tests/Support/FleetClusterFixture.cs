@@ -7,6 +7,7 @@ using FleetQuant.Grains.Planning;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.TestingHost;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Grains.Tests.Support;
 
@@ -111,7 +112,7 @@ public class FleetClusterFixture : IAsyncLifetime
     private async Task<ModelVersionView> UploadAndWaitAsync(string modelId, string version, int seed, int retrain)
     {
         var model = Client.GetGrain<IModelGrain>(modelId);
-        await model.AddVersion(new ModelVersionUpload(version, TinyModels.Mlp(seed, retrain), TinyModels.EvalSet(48, seed)));
+        await model.AddVersion(new ModelVersionUpload(version, TestModels.TinyMlp(seed, retrain), [new DataFile("eval.npy", TestModels.TinyEvalSet(48, seed))]));
         return (await Eventually.Until(() => model.GetVersion(version), v => v!.Status != ModelStatus.Analysing,
             $"ladder of {modelId} {version}", TimeSpan.FromMinutes(3)))!;
     }

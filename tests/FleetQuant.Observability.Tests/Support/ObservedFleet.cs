@@ -7,13 +7,13 @@ using FleetQuant.Compression.Data;
 using FleetQuant.DeviceAgent;
 using FleetQuant.DeviceAgent.Link;
 using FleetQuant.DeviceAgent.Profiles;
-using FleetQuant.Gateway.Tests;
-using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Rollouts;
 using FleetQuant.Protocol.Topics;
 using Microsoft.Extensions.Logging.Abstractions;
+using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Observability.Tests.Support;
 

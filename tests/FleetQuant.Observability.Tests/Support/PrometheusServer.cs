@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using FleetQuant.Gateway.Hosting;
-using FleetQuant.Gateway.Tests.Support;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Observability.Tests.Support;
 

@@ -1,4 +1,6 @@
-namespace FleetQuant.DeviceAgent.Updates;
+using FleetQuant.DeviceAgent.Updates;
+
+namespace FleetQuant.DeviceAgent.Simulation;
 
 /// <summary>Faults a simulated device injects into its own updates, to prove the agent survives them.</summary>
 public sealed record FaultPlan
@@ -11,9 +13,6 @@ public sealed record FaultPlan
     /// <summary>Flip a bit in the n-th chunk the device receives (1-based), once.</summary>
     public int? CorruptChunkNumber { get; init; }
 
-    /// <summary>Stop dead after the new model is written but before it is activated, as a power cut would.</summary>
-    public bool PowerCutBeforeActivate { get; init; }
+    /// <summary>Stop dead when an update reaches this checkpoint, as a power cut would (<c>--power-cut</c>: <see cref="UpdateCheckpoint.Staged"/>).</summary>
+    public UpdateCheckpoint? PowerCutAt { get; init; }
 }
-
-/// <summary>Thrown by fault injection to stop an agent the way a power cut would.</summary>
-public sealed class SimulatedPowerCutException() : Exception("simulated power cut during apply");

@@ -1,11 +1,14 @@
 using FleetQuant.Compression.Onnx;
 using DataType = FleetQuant.Compression.Onnx.TensorProto.Types.DataType;
 
-namespace FleetQuant.Compression.Tests.Support;
+namespace FleetQuant.TestSupport;
 
 /// <summary>Small ONNX models built in code with seeded random weights, for tests that need a known graph.</summary>
 public static class TestModels
 {
+    /// <summary>Inputs of <see cref="TinyMlp"/>.</summary>
+    public const int TinyInputs = 64;
+
     /// <summary>784-64-32-10 MLP: Gemm (transB=1) → Relu → MatMul + Add → Relu → Gemm → Softmax, opset 13.</summary>
     public static ModelProto Mlp(int seed = 1, long opset = 13)
     {
@@ -27,6 +30,47 @@ public static class TestModels
         g.Node.Add(Node("Gemm", ["a2", "fc3.weight", "fc3.bias"], ["logits"], ("transB", 1)));
         g.Node.Add(Node("Softmax", ["logits"], ["probabilities"], ("axis", 1)));
         return Model(g, opset);
+    }
+
+    /// <summary>
+    /// A 64 → 96 → 10 softmax MLP, serialized, small enough that a server-side ladder takes seconds; a non-zero
+    /// <paramref name="retrain"/> nudges only the output bias, like a small fine-tune.
+    /// </summary>
+    public static byte[] TinyMlp(int seed, int retrain = 0)
+    {
+        const int hidden = 96;
+        const int classes = 10;
+        var random = new Random(seed);
+        var g = new GraphProto { Name = "tiny-mlp" };
+        g.Input.Add(FloatInput("input", -1, TinyInputs));
+        g.Output.Add(FloatInput("probabilities", -1, classes));
+        g.Initializer.Add(UniformWeights(random, "fc1.weight", hidden, TinyInputs));
+        g.Initializer.Add(UniformWeights(random, "fc1.bias", hidden));
+        g.Initializer.Add(UniformWeights(random, "fc2.weight", classes, hidden));
+        var outputBias = UniformWeights(random, "fc2.bias", classes);
+        if (retrain != 0)
+        {
+            var nudge = new Random(retrain);
+            outputBias = TensorData.CreateFloat("fc2.bias", [classes], Enumerable.Range(0, classes).Select(_ => (float)(nudge.NextDouble() * 0.2)).ToArray());
+        }
+        g.Initializer.Add(outputBias);
+        g.Node.Add(Node("Gemm", ["input", "fc1.weight", "fc1.bias"], ["h1"], ("transB", 1)));
+        g.Node.Add(Node("Relu", ["h1"], ["a1"]));
+        g.Node.Add(Node("Gemm", ["a1", "fc2.weight", "fc2.bias"], ["logits"], ("transB", 1)));
+        g.Node.Add(Node("Softmax", ["logits"], ["probabilities"], ("axis", 1)));
+        return OnnxModelFile.Serialize(Model(g, 13));
+    }
+
+    /// <summary>Unlabelled inputs for <see cref="TinyMlp"/> as a <c>.npy</c> file: float32 [samples, <see cref="TinyInputs"/>] in [-1, 1).</summary>
+    public static byte[] TinyEvalSet(int samples, int seed)
+    {
+        var random = new Random(seed);
+        var data = new float[samples * TinyInputs];
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+        return NpyFiles.Floats([samples, TinyInputs], data);
     }
 
     /// <summary>1x8x8 input → Conv(16,3x3) → Relu → Conv(32,3x3) → Relu → Flatten → Gemm(10), opset 13.</summary>
@@ -113,6 +157,19 @@ public static class TestModels
         return TensorData.CreateFloat(name, dims, values);
     }
 
+    /// <summary>Uniform weights in ±1.7·√(2 / fan-in): the tiny MLP's initialisation, which its tests' accuracies were tuned on.</summary>
+    private static TensorProto UniformWeights(Random random, string name, params long[] dims)
+    {
+        var count = (int)TensorData.ElementCount(dims);
+        var scale = Math.Sqrt(2.0 / (dims.Length > 1 ? dims[1] : dims[0]));
+        var values = new float[count];
+        for (var i = 0; i < count; i++)
+        {
+            values[i] = (float)((random.NextDouble() * 2 - 1) * scale * 1.7);
+        }
+        return TensorData.CreateFloat(name, dims, values);
+    }
+
     public static ValueInfoProto FloatInput(string name, params long[] dims)
     {
         var shape = new TensorShapeProto();
@@ -151,17 +208,5 @@ public static class TestModels
         var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
         attribute.Ints.AddRange(values);
         return attribute;
-    }
-
-    /// <summary>ResNet18 (opset 8, weights in float_data) from the Microsoft.ML.DnnImageFeaturizer.ResNet18 package.</summary>
-    public static string ResNet18Path
-    {
-        get
-        {
-            var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-            var path = Path.Combine(packages, "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
-            return File.Exists(path) ? path : throw new FileNotFoundException($"ResNet18 not found at {path}; run a restore first");
-        }
     }
 }

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace FleetQuant.Gateway.Tests.Support;
+namespace FleetQuant.TestSupport.Server;
 
 /// <summary>What one run of <c>mosquitto_sub</c> or <c>mosquitto_pub</c> ended with.</summary>
-internal sealed record ClientRun(int ExitCode, string StandardOutput, string StandardError)
+public sealed record ClientRun(int ExitCode, string StandardOutput, string StandardError)
 {
     public override string ToString() => $"exit {ExitCode}; stdout: '{StandardOutput.Trim()}'; stderr: '{StandardError.Trim()}'";
 }
@@ -13,7 +13,7 @@ internal sealed record ClientRun(int ExitCode, string StandardOutput, string Sta
 /// Debian's real MQTT command-line clients (package mosquitto-clients) as processes, for checks against a broker
 /// with a client that shares no code with FleetQuant or MQTTnet.
 /// </summary>
-internal static class MosquittoClients
+public static class MosquittoClients
 {
     public const string Sub = "/usr/bin/mosquitto_sub";
     public const string Pub = "/usr/bin/mosquitto_pub";

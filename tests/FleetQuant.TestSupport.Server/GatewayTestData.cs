@@ -3,10 +3,10 @@ using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Api;
 using FleetQuant.Protocol.Messages;
 
-namespace FleetQuant.Gateway.Tests;
+namespace FleetQuant.TestSupport.Server;
 
 /// <summary>Shared inputs: provisioning through the API and a device profile that fits any small model.</summary>
-internal static class GatewayTestData
+public static class GatewayTestData
 {
     public static async Task<ProvisionDeviceResponse> ProvisionAsync(HttpClient http, string deviceId, string hardwareClass = "pi4")
     {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace FleetQuant.Gateway.Tests.Support;
+namespace FleetQuant.TestSupport.Server;
 
 /// <summary>
 /// Mosquitto run the way Debian's package runs it and docs/OPERATIONS.md configures it: started as root it drops to the

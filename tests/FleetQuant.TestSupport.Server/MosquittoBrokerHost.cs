@@ -5,7 +5,7 @@ using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
 
-namespace FleetQuant.Gateway.Tests.Support;
+namespace FleetQuant.TestSupport.Server;
 
 /// <summary>
 /// The all-in-one host configured for an external broker, plus a real Mosquitto 2 (Debian's /usr/sbin/mosquitto)

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace FleetQuant.Gateway.Tests.Support;
+namespace FleetQuant.TestSupport.Server;
 
 /// <summary>
 /// A real all-in-one host in this process — silo (SQLite under a temp dir), Gateway, embedded broker on a free port,
