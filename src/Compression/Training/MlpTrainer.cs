@@ -9,7 +9,7 @@ namespace FleetQuant.Compression.Training;
 /// </summary>
 public sealed class MlpTrainer
 {
-    private readonly AdamOptimizer _optimizer;
+    private readonly AdamWOptimizer _optimizer;
     private readonly Random _shuffle;
     private readonly int _batchSize;
     private readonly float[][] _activations;
@@ -22,7 +22,7 @@ public sealed class MlpTrainer
         options.Validate();
         Network = network;
         _batchSize = options.BatchSize;
-        _optimizer = new AdamOptimizer(options.LearningRate, options.WeightDecay);
+        _optimizer = new AdamWOptimizer(options.LearningRate, options.WeightDecay);
         // Shuffling gets its own stream, derived from the seed, so it does not depend on how init drew numbers.
         _shuffle = new Random(unchecked(options.Seed * 31 + 7));
 

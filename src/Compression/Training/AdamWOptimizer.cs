@@ -3,7 +3,7 @@ namespace FleetQuant.Compression.Training;
 /// <summary>
 /// Adam with decoupled weight decay (AdamW). Decay is applied to weights only, not biases.
 /// </summary>
-public sealed class AdamOptimizer
+public sealed class AdamWOptimizer(float learningRate, float weightDecay) : IOptimizer
 {
     private const float Beta1 = 0.9f;
     private const float Beta2 = 0.999f;
@@ -12,17 +12,10 @@ public sealed class AdamOptimizer
     private readonly Dictionary<float[], (float[] M, float[] V)> _moments = new(ReferenceEqualityComparer.Instance);
     private int _step;
 
-    public AdamOptimizer(float learningRate, float weightDecay)
-    {
-        LearningRate = learningRate;
-        WeightDecay = weightDecay;
-    }
+    public float LearningRate { get; set; } = learningRate;
 
-    public float LearningRate { get; set; }
+    public float WeightDecay { get; } = weightDecay;
 
-    public float WeightDecay { get; }
-
-    /// <summary>Starts a new step: call once per minibatch before <see cref="Update"/> for each parameter.</summary>
     public void BeginStep() => _step++;
 
     public void Update(float[] parameters, float[] gradients, bool decay)

@@ -1,0 +1,83 @@
+using System.Numerics.Tensors;
+
+namespace FleetQuant.Compression.Training.Graph;
+
+/// <summary>
+/// Row-major float32 matrix products on <see cref="TensorPrimitives"/>, parallel over fixed row pieces. Each output
+/// value is summed by one thread in index order, so products are deterministic.
+/// </summary>
+internal static class GemmKernels
+{
+    /// <summary>C[m, n] (+)= alpha · Σ_k A[m, k] · B[k, n]: each C row is a sum of scaled B rows (SIMD over n).</summary>
+    public static void MultiplyNN(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n, float alpha = 1f, bool accumulate = false)
+    {
+        FixedPartitions.For(m, (long)k * n, (start, end) =>
+        {
+            for (var i = start; i < end; i++)
+            {
+                var row = c.AsSpan(cOffset + i * n, n);
+                if (!accumulate)
+                {
+                    row.Clear();
+                }
+                var aRow = a.AsSpan(aOffset + i * k, k);
+                for (var j = 0; j < k; j++)
+                {
+                    // ReLU networks feed many exact zeros; skipping them changes no value.
+                    var scale = aRow[j];
+                    if (scale != 0f)
+                    {
+                        TensorPrimitives.MultiplyAdd(b.AsSpan(bOffset + j * n, n), alpha * scale, row, row);
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>C[m, n] (+)= alpha · Σ_k A[m, k] · B[n, k]: dot products of rows (SIMD over k).</summary>
+    public static void MultiplyNT(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n, float alpha = 1f, bool accumulate = false)
+    {
+        FixedPartitions.For(m, (long)k * n, (start, end) =>
+        {
+            for (var i = start; i < end; i++)
+            {
+                var aRow = a.AsSpan(aOffset + i * k, k);
+                var row = c.AsSpan(cOffset + i * n, n);
+                for (var j = 0; j < n; j++)
+                {
+                    var dot = alpha * TensorPrimitives.Dot(aRow, b.AsSpan(bOffset + j * k, k));
+                    row[j] = accumulate ? row[j] + dot : dot;
+                }
+            }
+        });
+    }
+
+    /// <summary>C[m, n] (+)= alpha · op(A) · op(B) for any transposition, transposing A into scratch when needed.</summary>
+    public static void Multiply(float[] a, bool transA, float[] b, bool transB, float[] c, int m, int k, int n, float alpha = 1f, bool accumulate = false)
+    {
+        var left = transA ? Transpose(a, 0, k, m) : a;
+        if (transB)
+        {
+            MultiplyNT(left, 0, b, 0, c, 0, m, k, n, alpha, accumulate);
+        }
+        else
+        {
+            MultiplyNN(left, 0, b, 0, c, 0, m, k, n, alpha, accumulate);
+        }
+    }
+
+    /// <summary>The [cols, rows] transpose of the [rows, cols] matrix at <paramref name="offset"/>.</summary>
+    public static float[] Transpose(float[] source, int offset, int rows, int cols)
+    {
+        var result = new float[rows * cols];
+        for (var r = 0; r < rows; r++)
+        {
+            var row = source.AsSpan(offset + r * cols, cols);
+            for (var c = 0; c < cols; c++)
+            {
+                result[c * rows + r] = row[c];
+            }
+        }
+        return result;
+    }
+}
