@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace FleetQuant.Compression.Training;
 
 /// <summary>
@@ -25,11 +27,12 @@ public sealed class SgdOptimizer(float learningRate, float momentum = 0.9f, floa
             velocity = new float[parameters.Length];
             _velocity[parameters] = velocity;
         }
-        var lambda = decay ? WeightDecay : 0f;
-        for (var i = 0; i < parameters.Length; i++)
+        // v ← μ·v + g + λ·w, then w ← w − lr·v, whole arrays at a time (SIMD).
+        TensorPrimitives.MultiplyAdd(velocity, Momentum, gradients, velocity);
+        if (decay && WeightDecay != 0f)
         {
-            velocity[i] = Momentum * velocity[i] + gradients[i] + lambda * parameters[i];
-            parameters[i] -= LearningRate * velocity[i];
+            TensorPrimitives.MultiplyAdd(parameters, WeightDecay, velocity, velocity);
         }
+        TensorPrimitives.MultiplyAdd(velocity, -LearningRate, parameters, parameters);
     }
 }

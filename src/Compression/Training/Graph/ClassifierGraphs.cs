@@ -53,11 +53,9 @@ public static class ClassifierGraphs
     {
         private readonly GraphProto _graph;
         private readonly Random _random;
-        private readonly string _name;
 
         public Builder(string name, int seed, long[] sampleShape)
         {
-            _name = name;
             _random = new Random(seed);
             _graph = new GraphProto { Name = name };
             _graph.Input.Add(Value(InputName, sampleShape));
@@ -107,7 +105,6 @@ public static class ClassifierGraphs
             _graph.Output.Add(Value(OutputName, null));
             var model = new ModelProto { IrVersion = 8, ProducerName = "fleetquant", Graph = _graph };
             model.OpsetImport.Add(new OperatorSetIdProto { Domain = OnnxGraphs.DefaultDomain, Version = Opset });
-            model.MetadataProps.Add(new StringStringEntryProto { Key = "model_name", Value = _name });
             return model;
         }
 
