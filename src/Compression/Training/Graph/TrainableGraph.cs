@@ -115,14 +115,15 @@ public sealed class TrainableGraph
             {
                 var name = node.Output[o];
                 outputs[o] = name.Length == 0 ? -1 : Id(name);
-                if (o < op.UsableOutputs)
+                // Every op computes its first output; later ones (Dropout's mask, MaxPool's Indices) are refused only if read.
+                if (o == 0)
                 {
                     available.Add(name);
                     _producers[name] = _nodes.Count;
                 }
                 else if (name.Length > 0)
                 {
-                    unusable[name] = $"an output of {node.OpType} the trainer does not compute";
+                    unusable[name] = $"output #{o} of node '{op.Name}' ({node.OpType}), which the trainer does not compute";
                 }
             }
             _nodes.Add((op, ids, outputs));

@@ -61,7 +61,19 @@ public sealed class GraphBuildTests
 
         var error = Assert.Throws<UntrainableGraphException>(() => TrainableGraph.Build(model));
 
-        Assert.Contains("Indices", error.Message);
+        Assert.Equal("output", error.OpType);
+        Assert.Contains("output #1 of node 'maxpool0' (MaxPool)", error.Reason);
+    }
+
+    [Fact]
+    public void Build_AcceptsAnUnreadDropoutMask()
+    {
+        var model = OpCases.Create("Dropout").Model(firstAsInput: true);
+        model.Graph.Node[0].Output.Add("mask");
+
+        var graph = TrainableGraph.Build(model);
+
+        Assert.Equal([OpCase.Output], graph.Outputs);
     }
 
     [Fact]

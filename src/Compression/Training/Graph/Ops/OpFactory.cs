@@ -63,10 +63,6 @@ internal static class OpFactory
 
     private static TrainableOp Pool(NodeProto node, Func<string, UntrainableGraphException> refuse)
     {
-        if (node.Output.Count > 1 && !string.IsNullOrEmpty(node.Output[1]))
-        {
-            throw refuse("MaxPool's Indices output is not supported");
-        }
         if (NodeAttributes.Ints(node, "kernel_shape") is not { Length: 2 })
         {
             throw refuse("only 2-D pooling windows are supported");
@@ -89,10 +85,6 @@ internal static class OpFactory
 
     private static float DropoutRatio(NodeProto node, long opset, Constants constants, Func<string, UntrainableGraphException> refuse)
     {
-        if (node.Output.Count > 1 && !string.IsNullOrEmpty(node.Output[1]))
-        {
-            throw refuse("Dropout's mask output is not supported");
-        }
         var ratio = 0.5f;
         if (opset < 12)
         {

@@ -32,9 +32,6 @@ internal abstract class TrainableOp(NodeProto node)
     /// <summary>Data inputs that hold statistics rather than weights: not trained unless asked for by name.</summary>
     public virtual IReadOnlyList<int> StatisticInputs => [];
 
-    /// <summary>Outputs a consumer may read; later ones (Dropout's mask, MaxPool's indices) are refused if used.</summary>
-    public virtual int UsableOutputs => 1;
-
     public abstract GraphTensor[] Forward(GraphTensor?[] inputs, OpContext context);
 
     /// <summary>Gradients of the data inputs flagged in <paramref name="needed"/>; null elsewhere.</summary>
