@@ -56,7 +56,7 @@ internal static class OpCases
     [
         "Add", "AddBroadcastBoth", "Sub", "Mul", "Gemm", "GemmTransA", "MatMul", "MatMulBatched",
         "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Identity", "Softmax", "SoftmaxOpset11", "LogSoftmax",
-        "Flatten", "Reshape", "Transpose", "Concat", "Conv", "ConvDilatedAsymmetricPads", "ConvSameUpper",
+        "Flatten", "Reshape", "Transpose", "Concat", "Conv", "ConvUnitStridePadded", "ConvDilatedAsymmetricPads", "ConvSameUpper",
         "MaxPool", "MaxPoolPaddedCeil", "AveragePool", "AveragePoolIncludePadCeil", "GlobalAveragePool",
         "BatchNormalization", "Dropout", "DropoutTraining",
     ];
@@ -104,6 +104,7 @@ internal static class OpCases
             "Transpose" => Case("Transpose", [T("X", 2, 3, 4, 2)], Ints("perm", 0, 2, 3, 1)),
             "Concat" => Case("Concat", [T("A", 2, 3), T("B", 2, 2)], Int("axis", 1)),
             "Conv" => Case("Conv", [T("X", 2, 4, 6, 6), T("W", 6, 2, 3, 3), T("B", 6)], Int("group", 2), Ints("pads", 1, 1, 1, 1), Ints("strides", 2, 2)),
+            "ConvUnitStridePadded" => Case("Conv", [T("X", 2, 3, 5, 6), T("W", 4, 3, 3, 2), T("B", 4)], Ints("pads", 1, 2, 0, 1)),
             "ConvDilatedAsymmetricPads" => Case("Conv", [T("X", 1, 2, 7, 7), T("W", 3, 2, 3, 3)], Ints("dilations", 2, 2), Ints("pads", 1, 0, 2, 1)),
             "ConvSameUpper" => Case("Conv", [T("X", 1, 3, 5, 5), T("W", 4, 3, 2, 2), T("B", 4)], Str("auto_pad", "SAME_UPPER"), Ints("strides", 2, 2)),
             "MaxPool" => Case("MaxPool", [Distinct("X", 2, 3, 6, 6)], Ints("kernel_shape", 2, 2), Ints("strides", 2, 2)),

@@ -194,6 +194,16 @@ internal sealed class ConvOp(NodeProto node) : TrainableOp(node)
                         {
                             continue;
                         }
+                        if (window.StrideW == 1)
+                        {
+                            // Unit stride: the valid part of the patch row is one contiguous run of the input row.
+                            var (lo, hi) = (Math.Max(0, -kw), Math.Min(ow, wi - kw));
+                            if (hi > lo)
+                            {
+                                x.Data.AsSpan(source + ih * wi + lo + kw, hi - lo).CopyTo(columns.AsSpan(destination + lo));
+                            }
+                            continue;
+                        }
                         for (var xo = 0; xo < ow; xo++)
                         {
                             var iw = xo * window.StrideW + kw;
@@ -231,6 +241,16 @@ internal sealed class ConvOp(NodeProto node) : TrainableOp(node)
                         var ih = y * window.StrideH + kh;
                         if (ih < 0 || ih >= h)
                         {
+                            continue;
+                        }
+                        if (window.StrideW == 1)
+                        {
+                            var (lo, hi) = (Math.Max(0, -kw), Math.Min(ow, wi - kw));
+                            if (hi > lo)
+                            {
+                                var row = dx.Data.AsSpan(target + ih * wi + lo + kw, hi - lo);
+                                TensorPrimitives.Add(row, columns.AsSpan(source + lo, hi - lo), row);
+                            }
                             continue;
                         }
                         for (var xo = 0; xo < ow; xo++)
