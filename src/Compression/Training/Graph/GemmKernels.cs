@@ -52,20 +52,6 @@ internal static class GemmKernels
         });
     }
 
-    /// <summary>C[m, n] (+)= alpha · op(A) · op(B) for any transposition, transposing A into scratch when needed.</summary>
-    public static void Multiply(float[] a, bool transA, float[] b, bool transB, float[] c, int m, int k, int n, float alpha = 1f, bool accumulate = false)
-    {
-        var left = transA ? Transpose(a, 0, k, m) : a;
-        if (transB)
-        {
-            MultiplyNT(left, 0, b, 0, c, 0, m, k, n, alpha, accumulate);
-        }
-        else
-        {
-            MultiplyNN(left, 0, b, 0, c, 0, m, k, n, alpha, accumulate);
-        }
-    }
-
     /// <summary>The [cols, rows] transpose of the [rows, cols] matrix at <paramref name="offset"/>.</summary>
     public static float[] Transpose(float[] source, int offset, int rows, int cols)
     {

@@ -43,7 +43,5 @@ public sealed class GraphTensor
 
     public GraphTensor Reshaped(int[] shape) => new(shape, Data);
 
-    public GraphTensor Clone() => new((int[])Shape.Clone(), (float[])Data.Clone());
-
     public string DescribeShape() => $"[{string.Join(",", Shape)}]";
 }

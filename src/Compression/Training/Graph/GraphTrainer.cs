@@ -50,8 +50,6 @@ public sealed class GraphTrainer
 
     public string LogitsName { get; }
 
-    public IOptimizer Optimizer => _optimizer;
-
     /// <summary>Samples trained on so far.</summary>
     public long TrainedSamples { get; private set; }
 

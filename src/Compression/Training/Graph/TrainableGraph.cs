@@ -21,9 +21,12 @@ public sealed class TrainableGraph
     private readonly Dictionary<string, int> _ids;
     private readonly Dictionary<string, int> _producers = [];
 
-    private TrainableGraph(ModelProto model, Func<string, bool>? trainable)
+    private readonly bool _batchStatistics;
+
+    private TrainableGraph(ModelProto model, Func<string, bool>? trainable, bool batchStatistics)
     {
         _model = model;
+        _batchStatistics = batchStatistics;
         var graph = model.Graph ?? throw new OnnxModelException("the model has no graph");
         var opset = model.DefaultOpset() ?? throw new OnnxModelException("the model imports no default-domain opset");
         _valueNames = [];
@@ -176,9 +179,11 @@ public sealed class TrainableGraph
 
     /// <summary>
     /// Builds the executable graph. <paramref name="trainable"/> picks trainable initializers by name; by default all
-    /// float initializers train except BatchNormalization's running statistics.
+    /// float initializers train except BatchNormalization's running statistics. With <paramref name="batchStatistics"/>,
+    /// training runs normalise BatchNormalization inputs by the batch's statistics and move the running ones towards
+    /// them (PyTorch's train mode); otherwise the running statistics are used throughout (frozen BatchNorm).
     /// </summary>
-    public static TrainableGraph Build(ModelProto model, Func<string, bool>? trainable = null) => new(model, trainable);
+    public static TrainableGraph Build(ModelProto model, Func<string, bool>? trainable = null, bool batchStatistics = false) => new(model, trainable, batchStatistics);
 
     /// <summary>The op type of the node computing <paramref name="value"/>, or null for inputs and constants.</summary>
     public string? ProducerOp(string value) => _producers.TryGetValue(value, out var node) ? _nodes[node].Op.Node.OpType : null;
@@ -202,7 +207,7 @@ public sealed class TrainableGraph
             }
             values[_ids[input.Name]] = feed;
         }
-        var context = new OpContext(training, random ?? new Random(0));
+        var context = new OpContext(training, random ?? new Random(0), training && _batchStatistics);
         var saved = new object?[_nodes.Count];
         for (var n = 0; n < _nodes.Count; n++)
         {
@@ -286,14 +291,17 @@ public sealed class TrainableGraph
         }
     }
 
-    /// <summary>The model with the same graph and the trained parameters' current values in its initializers.</summary>
+    /// <summary>
+    /// The model with the same graph and the parameters' current values in its initializers: the trained ones, and
+    /// running statistics that batch-statistics training moved. Initializers whose values did not change keep their bytes.
+    /// </summary>
     public ModelProto Export()
     {
         var copy = _model.Clone();
-        var byName = Parameters.Where(p => p.Trainable).ToDictionary(p => p.Name);
+        var byName = Parameters.ToDictionary(p => p.Name);
         foreach (var tensor in copy.Graph.Initializer)
         {
-            if (byName.TryGetValue(tensor.Name, out var parameter))
+            if (byName.TryGetValue(tensor.Name, out var parameter) && (parameter.Trainable || !TensorData.ReadFloats(tensor).AsSpan().SequenceEqual(parameter.Value)))
             {
                 TensorData.WriteFloats(tensor, parameter.Value);
             }

@@ -59,4 +59,45 @@ public sealed class OpGradientTests
         Assert.All(trained.Where(v => v != 0f), v => Assert.Equal(1f / 0.7f, v, 5));
         Assert.All(evaluated, v => Assert.Equal(1f, v));
     }
+
+    [Fact]
+    public void BatchNormalizationWithBatchStatistics_Backward_MatchesFiniteDifferences()
+    {
+        var op = OpCases.Create("BatchNormalization");
+        var graph = TrainableGraph.Build(op.Model(firstAsInput: false), name => name is not ("mean" or "var"), batchStatistics: true);
+
+        GradientCheck.Projection(graph, OpCase.Output, training: true);
+    }
+
+    [Fact]
+    public void BatchNormalizationWithBatchStatistics_NormalisesTheBatch_MovesAndExportsTheRunningStatistics()
+    {
+        var op = OpCases.Create("BatchNormalization");
+        var model = op.Model(firstAsInput: false);
+        var graph = TrainableGraph.Build(model, batchStatistics: true);
+        var x = op.Tensors[0].Values;
+        var (scale, bias, mean, variance) = (op.Tensors[1].Values, op.Tensors[2].Values, op.Tensors[3].Values, op.Tensors[4].Values);
+        var empty = new Dictionary<string, GraphTensor>();
+
+        var y = graph.Forward(empty, training: true).Value(OpCase.Output).Data;
+
+        for (var ch = 0; ch < 3; ch++)
+        {
+            // [2, 3, 4, 4]: channel ch holds planes (s, ch) of 16 values.
+            var values = Enumerable.Range(0, 2).SelectMany(s => x.Skip((s * 3 + ch) * 16).Take(16)).Select(v => (double)v).ToArray();
+            var outputs = Enumerable.Range(0, 2).SelectMany(s => y.Skip((s * 3 + ch) * 16).Take(16)).Select(v => (double)v).ToArray();
+            var batchMean = values.Average();
+            var batchVariance = values.Average(v => (v - batchMean) * (v - batchMean));
+            Assert.Equal(bias[ch], outputs.Average(), 4);
+            Assert.Equal(scale[ch] * scale[ch] * batchVariance / (batchVariance + 1e-3), outputs.Average(v => (v - bias[ch]) * (v - bias[ch])), 3);
+            var parameters = graph.Parameters.ToDictionary(p => p.Name);
+            Assert.Equal(0.9 * mean[ch] + 0.1 * batchMean, parameters["mean"].Value[ch], 5);
+            Assert.Equal(0.9 * variance[ch] + 0.1 * batchVariance, parameters["var"].Value[ch], 5);
+        }
+        var exported = graph.Export().Graph.Initializer.ToDictionary(t => t.Name, Compression.Onnx.TensorData.ReadFloats);
+        Assert.Equal(graph.Parameters.Single(p => p.Name == "var").Value, exported["var"]);
+        Assert.NotEqual(variance, exported["var"]);
+        var evaluated = graph.Forward(empty).Value(OpCase.Output).Data;
+        Assert.NotEqual(y, evaluated);
+    }
 }

@@ -3,9 +3,12 @@ using FleetQuant.Compression.Onnx;
 namespace FleetQuant.Compression.Training.Graph.Ops;
 
 /// <summary>What a node's forward pass may keep for its backward pass, plus the run's mode and counters.</summary>
-internal sealed class OpContext(bool training, Random random)
+internal sealed class OpContext(bool training, Random random, bool batchStatistics = false)
 {
     public bool Training { get; } = training;
+
+    /// <summary>BatchNormalization normalises with the batch's statistics and updates its running ones.</summary>
+    public bool BatchStatistics { get; } = batchStatistics;
 
     /// <summary>Dropout masks draw from this, in node order, so a seed fixes them.</summary>
     public Random Random { get; } = random;
@@ -57,8 +60,6 @@ internal static class NodeAttributes
 
     public static long[]? Ints(NodeProto node, string name) =>
         Find(node, name) is { } a ? a.Ints.ToArray() : null;
-
-    public static bool Has(NodeProto node, string name) => Find(node, name) is not null;
 
     private static AttributeProto? Find(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name);
 }
