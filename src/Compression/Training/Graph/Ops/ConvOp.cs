@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using FleetQuant.Compression.Onnx;
 
@@ -48,7 +49,9 @@ internal readonly record struct Window2D(int KernelH, int KernelW, int StrideH, 
 
 /// <summary>
 /// 2-D Conv (groups, pads, strides, dilations) as im2col + GEMM: per group, the whole batch's patches form one
-/// matrix, so the weight gradient is one product whose sums run in a fixed order.
+/// matrix, so the weight gradient is one product whose sums run in a fixed order. The scratch matrices of one call
+/// come from the shared array pool (megabytes per batch; fresh ones cost page faults and collections), and every
+/// element read from them is written first, so reuse cannot change a result.
 /// </summary>
 internal sealed class ConvOp(NodeProto node) : TrainableOp(node)
 {
@@ -66,7 +69,7 @@ internal sealed class ConvOp(NodeProto node) : TrainableOp(node)
         var plane = oh * ow;
         var y = new GraphTensor([n, m, oh, ow]);
         var columns = new float[_groups][];
-        var product = new float[mg * n * plane];
+        var product = ArrayPool<float>.Shared.Rent(mg * n * plane);
         for (var g = 0; g < _groups; g++)
         {
             columns[g] = Im2Col(x, g * cg, cg, window, oh, ow);
@@ -80,6 +83,7 @@ internal sealed class ConvOp(NodeProto node) : TrainableOp(node)
                 }
             }
         }
+        ArrayPool<float>.Shared.Return(product);
         if (inputs.Length > 2 && inputs[2] is { } bias)
         {
             for (var s = 0; s < n; s++)
@@ -108,7 +112,7 @@ internal sealed class ConvOp(NodeProto node) : TrainableOp(node)
         var g = outputGradients[0].Data;
         var dx = needed[0] ? new GraphTensor(x.Shape) : null;
         var dw = needed[1] ? new GraphTensor(w.Shape) : null;
-        var grouped = new float[mg * n * plane];
+        var grouped = ArrayPool<float>.Shared.Rent(mg * n * plane);
         for (var group = 0; group < _groups; group++)
         {
             for (var o = 0; o < mg; o++)
@@ -125,11 +129,13 @@ internal sealed class ConvOp(NodeProto node) : TrainableOp(node)
             }
             if (dx is not null)
             {
-                var dColumns = new float[ckk * n * plane];
+                var dColumns = ArrayPool<float>.Shared.Rent(ckk * n * plane);
                 GemmKernels.MultiplyNN(GemmKernels.Transpose(w.Data, group * mg * ckk, mg, ckk), 0, grouped, 0, dColumns, 0, ckk, mg, n * plane);
                 Col2Im(dColumns, dx, group * cg, cg, window, oh, ow);
+                ArrayPool<float>.Shared.Return(dColumns);
             }
         }
+        ArrayPool<float>.Shared.Return(grouped);
         context.AddFlops(2L * n * m * plane * ckk * ((dx is null ? 0 : 1) + (dw is null ? 0 : 1)));
         GraphTensor? db = null;
         if (inputs.Length > 2 && inputs[2] is { } bias && needed[2])
@@ -169,7 +175,10 @@ internal sealed class ConvOp(NodeProto node) : TrainableOp(node)
         return (n, c, h, wi, m, cg, window, oh, ow);
     }
 
-    /// <summary>Patches of channels [first, first + count) as a [count·kH·kW, N·outH·outW] matrix; rows in parallel.</summary>
+    /// <summary>
+    /// Patches of channels [first, first + count) as a [count·kH·kW, N·outH·outW] matrix; rows in parallel. Not pooled:
+    /// the run keeps it for a backward pass that may come at any time, or never.
+    /// </summary>
     private static float[] Im2Col(GraphTensor x, int first, int count, Window2D window, int oh, int ow)
     {
         var (n, c, h, wi) = (x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]);
