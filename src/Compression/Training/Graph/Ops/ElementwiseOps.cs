@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using FleetQuant.Compression.Onnx;
 
@@ -121,10 +122,7 @@ internal sealed class UnaryOp(NodeProto node) : TrainableOp(node)
         switch (Node.OpType)
         {
             case "Relu":
-                for (var i = 0; i < dx.Length; i++)
-                {
-                    dx[i] = y[i] > 0 ? g.Data[i] : 0f;
-                }
+                ReluGradient(y, g.Data, dx);
                 break;
             case "Sigmoid":
                 // σ' = σ (1 − σ)
@@ -146,6 +144,24 @@ internal sealed class UnaryOp(NodeProto node) : TrainableOp(node)
                 break;
         }
         return [new GraphTensor(g.Shape, dx)];
+    }
+
+    /// <summary>dx = g where the Relu's output is positive, else 0 (SIMD).</summary>
+    private static void ReluGradient(float[] y, float[] g, float[] dx)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= dx.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var active = Vector.GreaterThan(new Vector<float>(y, i), Vector<float>.Zero);
+                Vector.ConditionalSelect(active, new Vector<float>(g, i), Vector<float>.Zero).CopyTo(dx, i);
+            }
+        }
+        for (; i < dx.Length; i++)
+        {
+            dx[i] = y[i] > 0 ? g[i] : 0f;
+        }
     }
 }
 
