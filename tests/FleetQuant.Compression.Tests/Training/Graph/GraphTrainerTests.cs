@@ -229,6 +229,21 @@ public sealed class GraphTrainerTests
     }
 
     [Fact]
+    public void LeNet_LearnsToClassify_SamplesItWasNotTrainedOn()
+    {
+        var set = Subset(1000);
+        var (train, heldOut) = (set.Take(800), new EvalSet(set.SampleShape, set.Data[(800 * 784)..], set.Labels![800..]));
+        var trainer = new GraphTrainer(TrainableGraph.Build(ClassifierGraphs.LeNet5(seed: 11)), new AdamWOptimizer(2e-3f, 1e-4f), new GraphTrainingOptions { Seed = 11, BatchSize = 32 });
+
+        for (var epoch = 0; epoch < 3; epoch++)
+        {
+            trainer.TrainEpoch(train, new SoftmaxCrossEntropyLoss(train.Labels!));
+        }
+
+        Assert.True(trainer.Accuracy(heldOut) > 0.65, $"held-out accuracy {trainer.Accuracy(heldOut):P1}");
+    }
+
+    [Fact]
     public void Distillation_MovesAStudentTowardsItsTeacher()
     {
         var train = Subset(400);
