@@ -70,6 +70,28 @@ public static class TensorData
         return tensor.FloatData.ToArray();
     }
 
+    public static long[] ReadInt64s(TensorProto tensor)
+    {
+        var count = ElementCount(tensor);
+        switch ((DataType)tensor.DataType)
+        {
+            case DataType.Int64 when !tensor.RawData.IsEmpty:
+                RequireRawLength(tensor, count * 8);
+                return MemoryMarshal.Cast<byte, long>(tensor.RawData.Span).ToArray();
+            case DataType.Int64:
+                RequireTypedLength(tensor, tensor.Int64Data.Count, count);
+                return tensor.Int64Data.ToArray();
+            case DataType.Int32 when !tensor.RawData.IsEmpty:
+                RequireRawLength(tensor, count * 4);
+                return MemoryMarshal.Cast<byte, int>(tensor.RawData.Span).ToArray().Select(v => (long)v).ToArray();
+            case DataType.Int32:
+                RequireTypedLength(tensor, tensor.Int32Data.Count, count);
+                return tensor.Int32Data.Select(v => (long)v).ToArray();
+            default:
+                throw new OnnxModelException($"tensor '{tensor.Name}' is {(DataType)tensor.DataType}, expected an integer tensor");
+        }
+    }
+
     /// <summary>
     /// The tensor's values in the managed array <see cref="Evaluation.ElementTypes"/> holds its element type in
     /// (float16 as raw bits, strings decoded as UTF-8), from raw_data or the typed field ONNX stores that type in.

@@ -1,6 +1,6 @@
 namespace FleetQuant.Compression.Training;
 
-/// <summary>Hyper-parameters for <see cref="MlpTrainer"/>; the defaults train the Fashion-MNIST sample model.</summary>
+/// <summary>Hyper-parameters of <see cref="FashionSampleModels"/> (AdamW on the graph trainer); the defaults train the Fashion-MNIST sample model.</summary>
 public sealed record MlpTrainingOptions
 {
     public int Epochs { get; init; } = 8;

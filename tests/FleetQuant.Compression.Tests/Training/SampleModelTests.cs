@@ -1,4 +1,5 @@
 using FleetQuant.Compression.Data;
+using FleetQuant.Compression.Evaluation;
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Training;
 using Xunit.Abstractions;
@@ -8,6 +9,57 @@ namespace FleetQuant.Compression.Tests.Training;
 /// <summary>Pins the committed sample models: they must keep working as the rest of the system expects.</summary>
 public sealed class SampleModelTests(ITestOutputHelper output)
 {
+    private static EvalSet Subset(int count) => EvalSetFile.Load(SampleData.FindCommittedEvalSet(), [784]).Take(count);
+
+    private static SampleModelPair TrainSmall(int seed, EvalSet train) =>
+        FashionSampleModels.Train(train, train, new MlpTrainingOptions { Epochs = 1, Seed = seed, BatchSize = 32 });
+
+    [Fact]
+    public void Train_WritesTheSampleModelContract()
+    {
+        var models = TrainSmall(seed: 7, Subset(128));
+
+        foreach (var (bytes, version) in new[] { (models.V1, "1"), (models.V2, "2") })
+        {
+            var model = OnnxModelFile.Parse(bytes);
+            Assert.Equal(13, model.DefaultOpset());
+            Assert.Equal(["Gemm", "Relu", "Gemm", "Relu", "Gemm", "Softmax"], model.Graph.Node.Select(n => n.OpType));
+            Assert.All(model.Graph.Node.Where(n => n.OpType == "Gemm"), n => Assert.Equal(1, n.Attribute.Single(a => a.Name == "transB").I));
+            Assert.Equal(["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"], model.Graph.Initializer.Select(t => t.Name));
+            Assert.All(model.Graph.Initializer, t => Assert.False(t.RawData.IsEmpty));
+            var metadata = model.MetadataProps.ToDictionary(p => p.Key, p => p.Value);
+            Assert.Equal(FashionSampleModels.Preprocessing, metadata["preprocessing"]);
+            Assert.Equal(version, metadata["version"]);
+            Assert.Equal(FashionSampleModels.ModelName, metadata["model_name"]);
+            Assert.Equal(string.Join(",", FashionSampleModels.ClassNames), metadata["labels"]);
+        }
+    }
+
+    [Fact]
+    public void Train_ReportsTheAccuracyOnnxRuntimeMeasures()
+    {
+        var set = Subset(300);
+
+        var models = TrainSmall(seed: 8, set);
+
+        Assert.Equal(models.V1Accuracy, OnnxClassifierAccuracy.Measure(models.V1, set), precision: 6);
+        Assert.Equal(models.V2Accuracy, OnnxClassifierAccuracy.Measure(models.V2, set), precision: 6);
+    }
+
+    [Fact]
+    public void Train_SameSeed_GivesIdenticalBytes()
+    {
+        var train = Subset(200);
+
+        var first = TrainSmall(seed: 5, train);
+        var second = TrainSmall(seed: 5, train);
+        var other = TrainSmall(seed: 6, train);
+
+        Assert.Equal(first.V1, second.V1);
+        Assert.Equal(first.V2, second.V2);
+        Assert.NotEqual(first.V1, other.V1);
+    }
+
     [Fact]
     public void CommittedV1_ReachesAtLeast85Percent_OnTheCommittedSubset_InOnnxRuntime()
     {
