@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using FleetQuant.Compression.Onnx;
-using FleetQuant.Compression.Training;
+using FleetQuant.Compression.Training.Graph;
 using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Hosting;
 using FleetQuant.Grains.Models;
@@ -85,9 +85,5 @@ public sealed class GrainBench(IGrainFactory grains, int devices, int telemetryC
         _ => new(id, "nuc", "x86_64", 8, ["avx2", "avx512vnni"], 16L << 30, 2L << 30, 64L << 30, 100_000_000, null, "1.31.1", "1.0.0", new Dictionary<string, string> { ["site"] = "c" }),
     };
 
-    private static byte[] BenchModel()
-    {
-        var network = MlpNetwork.Create([64, 128, 10], seed: 1);
-        return OnnxModelFile.Serialize(MlpOnnxExporter.Export(network, new SampleModelInfo("bench-mlp", 1, "benchmark MLP", "none", [.. Enumerable.Range(0, 10).Select(i => $"c{i}")])));
-    }
+    private static byte[] BenchModel() => OnnxModelFile.Serialize(ClassifierGraphs.Mlp([64, 128, 10], seed: 1, name: "bench-mlp"));
 }
