@@ -1,4 +1,5 @@
 using FleetQuant.Compression.Onnx;
+using FleetQuant.TestSupport;
 using Google.Protobuf;
 
 namespace FleetQuant.Cli.Tests;
@@ -79,7 +80,7 @@ public sealed class CliBadInputTests : IDisposable
         Assert.Contains("\"runtimeBytes\"", eval.StdOut);
     }
 
-    private static void AssertOneLineFailure(CliProcess.Result result, string expected)
+    private static void AssertOneLineFailure(ProcessResult result, string expected)
     {
         Assert.NotEqual(0, result.ExitCode);
         var lines = result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);

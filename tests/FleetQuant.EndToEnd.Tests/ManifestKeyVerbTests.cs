@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Text;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.EndToEnd.Tests;
 
@@ -41,22 +41,6 @@ public sealed class ManifestKeyVerbTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int ExitCode, string StdOut, string StdErr) RunSilo(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "FleetQuant.Silo.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"FleetQuant.Silo {string.Join(' ', args)} did not finish in 2 minutes");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static ProcessResult RunSilo(params string[] args) =>
+        DotnetProcess.RunAsync("FleetQuant.Silo.dll", TimeSpan.FromMinutes(2), args).GetAwaiter().GetResult();
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Cli.Tests.Operator;
 
@@ -8,43 +8,19 @@ namespace FleetQuant.Cli.Tests.Operator;
 /// </summary>
 internal static class OperatorCli
 {
-    public static async Task<CliProcess.Result> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
+    public static Task<ProcessResult> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        DotnetProcess.RunAsync("fleetquant.dll", timeout, args, start =>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fleetquant.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("FLEETQUANT_", StringComparison.Ordinal) && k != "FLEETQUANT_SAMPLES").ToList())
-        {
-            start.Environment.Remove(name);
-        }
-        start.Environment["FLEETQUANT_CONFIG"] = "/nonexistent/fleetquant-config.json";
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[name] = value;
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"fleetquant {string.Join(' ', args)} did not finish in {timeout}; stderr: {await stderr}");
-        }
-        return new CliProcess.Result(process.ExitCode, await stdout, await stderr);
-    }
+            foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("FLEETQUANT_", StringComparison.Ordinal) && k != "FLEETQUANT_SAMPLES").ToList())
+            {
+                start.Environment.Remove(name);
+            }
+            start.Environment["FLEETQUANT_CONFIG"] = "/nonexistent/fleetquant-config.json";
+            foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            {
+                start.Environment[name] = value;
+            }
+        });
 
-    public static Task<CliProcess.Result> RunAsync(params string[] args) => RunAsync(TimeSpan.FromMinutes(2), null, args);
+    public static Task<ProcessResult> RunAsync(params string[] args) => RunAsync(TimeSpan.FromMinutes(2), null, args);
 }

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using FleetQuant.Compression.Data;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Cli.Tests.Operator;
 
@@ -183,9 +184,9 @@ public sealed class OperatorVerbTests(OperatorServerFixture fixture) : IClassFix
     private async Task PushReadyModelAsync(string modelId) =>
         AssertSucceeded(await Run(LadderPatience, "models", "push", SampleData.ModelPath(SampleData.FashionMlpV1), "--model", modelId, "--wait", "--json"));
 
-    private Task<CliProcess.Result> Run(params string[] args) => Run(TimeSpan.FromMinutes(2), args);
+    private Task<ProcessResult> Run(params string[] args) => Run(TimeSpan.FromMinutes(2), args);
 
-    private Task<CliProcess.Result> Run(TimeSpan timeout, params string[] args) => OperatorCli.RunAsync(timeout, null, [.. args, .. fixture.Connection]);
+    private Task<ProcessResult> Run(TimeSpan timeout, params string[] args) => OperatorCli.RunAsync(timeout, null, [.. args, .. fixture.Connection]);
 
     private static string? State(string json)
     {
@@ -211,10 +212,10 @@ public sealed class OperatorVerbTests(OperatorServerFixture fixture) : IClassFix
         return [.. document.RootElement.GetProperty("devices").EnumerateArray().Select(d => d.GetProperty("deviceId").GetString()!)];
     }
 
-    private static void AssertSucceeded(CliProcess.Result result) =>
+    private static void AssertSucceeded(ProcessResult result) =>
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}; stderr: {result.StdErr}; stdout: {result.StdOut}");
 
-    private static void AssertOneLineFailure(CliProcess.Result result, string expected)
+    private static void AssertOneLineFailure(ProcessResult result, string expected)
     {
         Assert.NotEqual(0, result.ExitCode);
         var lines = result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);

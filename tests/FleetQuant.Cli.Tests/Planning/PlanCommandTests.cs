@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using FleetQuant.Compression.Data;
 using FleetQuant.Compression.Ladders;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Cli.Tests.Planning;
 
@@ -95,7 +96,7 @@ public sealed class PlanCommandTests : IDisposable
 
     private static string Profile(string name) => Path.Combine(SampleData.SamplesDirectory(), "profiles", name + ".json");
 
-    private static void AssertOneLineFailure(CliProcess.Result result, string expected)
+    private static void AssertOneLineFailure(ProcessResult result, string expected)
     {
         Assert.NotEqual(0, result.ExitCode);
         var lines = result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
