@@ -1,20 +1,20 @@
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Compression.Data;
-using FleetQuant.DeviceAgent;
 using FleetQuant.DeviceAgent.Link;
 using FleetQuant.DeviceAgent.Profiles;
 using FleetQuant.DeviceAgent.Simulation;
 using FleetQuant.DeviceAgent.Storage;
 using FleetQuant.DeviceAgent.Updates;
+using FleetQuant.DeviceAgent;
 using FleetQuant.EndToEnd.Tests.Support;
-using FleetQuant.Grains.Devices;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
-using Microsoft.Extensions.Logging.Abstractions;
-using FleetQuant.TestSupport;
 using FleetQuant.TestSupport.Server;
+using FleetQuant.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FleetQuant.EndToEnd.Tests;
 

@@ -1,13 +1,11 @@
+using FleetQuant.Api.Contracts;
 using FleetQuant.DeviceAgent.Simulation;
 using FleetQuant.EndToEnd.Tests.Support;
-using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Planning;
-using FleetQuant.Grains.Rollouts;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Xunit.Abstractions;
-using FleetQuant.TestSupport;
 using FleetQuant.TestSupport.Server;
+using FleetQuant.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
 
 namespace FleetQuant.EndToEnd.Tests;
 

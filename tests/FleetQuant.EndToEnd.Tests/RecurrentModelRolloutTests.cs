@@ -1,14 +1,12 @@
-using System.Net;
 using System.Net.Http.Json;
+using System.Net;
+using FleetQuant.Api.Contracts;
 using FleetQuant.DeviceAgent.Simulation;
 using FleetQuant.EndToEnd.Tests.Support;
-using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Models;
-using FleetQuant.Grains.Rollouts;
+using FleetQuant.TestSupport.Server;
 using FleetQuant.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
-using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.EndToEnd.Tests;
 

@@ -1,15 +1,14 @@
-using System.Net;
 using System.Net.Http.Json;
+using System.Net;
 using System.Text;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Tests.Support;
-using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Models;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
 using FleetQuant.Protocol.Transfer;
-using FleetQuant.TestSupport;
 using FleetQuant.TestSupport.Server;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.Gateway.Tests;
 

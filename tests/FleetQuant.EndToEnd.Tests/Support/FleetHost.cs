@@ -1,13 +1,11 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
+using System.Net;
 using System.Text.Json.Serialization;
-using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Models;
-using FleetQuant.Grains.Rollouts;
-using FleetQuant.TestSupport;
+using System.Text.Json;
+using System.Text;
+using FleetQuant.Api.Contracts;
 using FleetQuant.TestSupport.Server;
+using FleetQuant.TestSupport;
 
 namespace FleetQuant.EndToEnd.Tests.Support;
 

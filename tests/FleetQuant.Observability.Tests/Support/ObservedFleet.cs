@@ -1,19 +1,17 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
+using System.Net;
 using System.Text.Json.Serialization;
+using System.Text.Json;
+using System.Text;
+using FleetQuant.Api.Contracts;
 using FleetQuant.Compression.Data;
-using FleetQuant.DeviceAgent;
 using FleetQuant.DeviceAgent.Link;
 using FleetQuant.DeviceAgent.Profiles;
-using FleetQuant.Grains.Devices;
-using FleetQuant.Grains.Models;
-using FleetQuant.Grains.Rollouts;
+using FleetQuant.DeviceAgent;
 using FleetQuant.Protocol.Topics;
-using Microsoft.Extensions.Logging.Abstractions;
-using FleetQuant.TestSupport;
 using FleetQuant.TestSupport.Server;
+using FleetQuant.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FleetQuant.Observability.Tests.Support;
 
