@@ -16,6 +16,7 @@ namespace FleetQuant.Cli.Tests.Fuzz;
 /// to enter ONNX Runtime is first written to <see cref="CurrentCasePath"/>, so a native crash leaves its repro behind.
 /// </summary>
 [Trait("Category", "Fuzz")]
+[Collection(nameof(FuzzCollection))]
 public sealed class OnnxFuzzTests
 {
     private static readonly TimeSpan CaseDeadline = TimeSpan.FromSeconds(30);

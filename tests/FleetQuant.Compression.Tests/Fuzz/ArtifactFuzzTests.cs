@@ -16,6 +16,7 @@ namespace FleetQuant.Compression.Tests.Fuzz;
 /// counts; <c>FLEETQUANT_FUZZ_CASES=100000</c> runs the long form (docs/BENCHMARKS.md, "Fuzzing").
 /// </summary>
 [Trait("Category", "Fuzz")]
+[Collection(nameof(FuzzCollection))]
 public sealed class ArtifactFuzzTests
 {
     private static readonly TimeSpan CaseDeadline = TimeSpan.FromSeconds(5);

@@ -14,6 +14,7 @@ namespace FleetQuant.DeviceAgent.Tests.Fuzz;
 /// each returns within the deadline and the run keeps no memory.
 /// </summary>
 [Trait("Category", "Fuzz")]
+[Collection(nameof(FuzzCollection))]
 public sealed class ManifestFuzzTests
 {
     private const string DeviceId = "dev-fuzz-1";

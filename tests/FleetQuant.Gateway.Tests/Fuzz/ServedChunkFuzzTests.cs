@@ -10,6 +10,7 @@ namespace FleetQuant.Gateway.Tests.Fuzz;
 /// rollout it needs builds a ladder and fills caches that must not count against the other fuzzers' memory bound.
 /// </summary>
 [Trait("Category", "Fuzz")]
+[Collection(nameof(FuzzCollection))]
 public sealed class ServedChunkFuzzTests(AttackReplayHost host) : IClassFixture<AttackReplayHost>
 {
     [Fact]

@@ -21,6 +21,7 @@ namespace FleetQuant.Gateway.Tests.Fuzz;
 /// escapes as an exception or fails inside a grain, none hangs, the run keeps no memory, and the device still works.
 /// </summary>
 [Trait("Category", "Fuzz")]
+[Collection(nameof(FuzzCollection))]
 public sealed class UplinkFuzzTests(AllInOneHost host) : IClassFixture<AllInOneHost>
 {
     internal static readonly TimeSpan CaseDeadline = TimeSpan.FromSeconds(10);
