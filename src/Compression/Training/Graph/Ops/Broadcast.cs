@@ -98,6 +98,16 @@ internal static class Broadcast
             strides[i] = d == 1 ? 0 : stride;
             stride *= d;
         }
+        return StridedIndexMap(shape, strides);
+    }
+
+    /// <summary>
+    /// For each flat (row-major) index of <paramref name="shape"/>, the flat index reached by stepping
+    /// <paramref name="strides"/> along its axes: a broadcast when some strides are 0, a transpose when they are permuted.
+    /// </summary>
+    internal static int[] StridedIndexMap(int[] shape, int[] strides)
+    {
+        var rank = shape.Length;
         var map = new int[GraphTensor.ElementCount(shape)];
         var counter = new int[rank];
         var index = 0;

@@ -107,22 +107,10 @@ internal sealed class TransposeOp(NodeProto node) : TrainableOp(node)
         var shape = perm.Select(p => x.Shape[p]).ToArray();
         var strides = perm.Select(p => inStrides[p]).ToArray();
         var y = new GraphTensor(shape);
-        var counter = new int[rank];
-        var index = 0;
+        var map = Broadcast.StridedIndexMap(shape, strides);
         for (var flat = 0; flat < y.Length; flat++)
         {
-            y.Data[flat] = x.Data[index];
-            for (var axis = rank - 1; axis >= 0; axis--)
-            {
-                counter[axis]++;
-                index += strides[axis];
-                if (counter[axis] < shape[axis])
-                {
-                    break;
-                }
-                index -= strides[axis] * counter[axis];
-                counter[axis] = 0;
-            }
+            y.Data[flat] = x.Data[map[flat]];
         }
         return y;
     }
