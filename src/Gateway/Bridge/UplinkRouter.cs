@@ -113,11 +113,13 @@ public sealed class UplinkRouter(IGrainFactory grains, DesiredStateCache desired
             return;
         }
         var bytes = await grains.GetGrain<IArtifactRangeGrain>(0).ReadRange(request.ObjectSha256, request.Offset, request.Length);
+        // The device grain counts a success only for a release whose bytes were served (or already held). Recorded
+        // before the bytes leave: the success report they make possible can then never overtake the record (outcomes
+        // take a faster path than chunk requests on the embedded broker).
+        await grains.GetGrain<IDeviceGrain>(deviceId).RecordChunkServed(request.ObjectSha256, request.Offset, bytes.Length);
         var frame = new ChunkFrame(request.RequestId, request.Offset, request.ObjectSha256, bytes).ToBytes();
         await downlink.PublishAsync(DeviceTopics.Down(deviceId, DeviceTopics.ChunkResponse), frame, retain: false, cancellationToken);
         counters.ChunkSent(bytes.Length);
-        // The device grain counts a success only for a release whose bytes were served (or already held).
-        await grains.GetGrain<IDeviceGrain>(deviceId).RecordChunkServed(request.ObjectSha256, request.Offset, bytes.Length);
     }
 
     private void Refuse(string deviceId, ChunkRequest request, string reason)
