@@ -1,7 +1,7 @@
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Tests.Support;
-using Microsoft.ML.OnnxRuntime;
 using FleetQuant.TestSupport;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FleetQuant.Compression.Tests;
 

@@ -6,8 +6,8 @@ using FleetQuant.DeviceAgent.Updates;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Transfer;
-using Microsoft.Extensions.Logging.Abstractions;
 using FleetQuant.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FleetQuant.DeviceAgent.Tests;
 

@@ -1,19 +1,19 @@
-using System.Text.Json.Nodes;
 using System.Text;
+using System.Text.Json.Nodes;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Compression.Data;
+using FleetQuant.DeviceAgent;
 using FleetQuant.DeviceAgent.Link;
 using FleetQuant.DeviceAgent.Profiles;
 using FleetQuant.DeviceAgent.Simulation;
 using FleetQuant.DeviceAgent.Storage;
 using FleetQuant.DeviceAgent.Updates;
-using FleetQuant.DeviceAgent;
 using FleetQuant.EndToEnd.Tests.Support;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
-using FleetQuant.TestSupport.Server;
 using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FleetQuant.EndToEnd.Tests;

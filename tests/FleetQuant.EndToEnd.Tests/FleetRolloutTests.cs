@@ -1,10 +1,10 @@
 using FleetQuant.Api.Contracts;
 using FleetQuant.DeviceAgent.Simulation;
 using FleetQuant.EndToEnd.Tests.Support;
-using FleetQuant.TestSupport.Server;
 using FleetQuant.TestSupport;
-using Microsoft.Extensions.Logging.Abstractions;
+using FleetQuant.TestSupport.Server;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 
 namespace FleetQuant.EndToEnd.Tests;

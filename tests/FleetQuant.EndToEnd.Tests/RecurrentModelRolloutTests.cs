@@ -1,10 +1,10 @@
-using System.Net.Http.Json;
 using System.Net;
+using System.Net.Http.Json;
 using FleetQuant.Api.Contracts;
 using FleetQuant.DeviceAgent.Simulation;
 using FleetQuant.EndToEnd.Tests.Support;
-using FleetQuant.TestSupport.Server;
 using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 

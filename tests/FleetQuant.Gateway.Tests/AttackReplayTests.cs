@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Api;
@@ -9,8 +9,8 @@ using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
-using FleetQuant.TestSupport.Server;
 using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FleetQuant.Gateway.Tests;

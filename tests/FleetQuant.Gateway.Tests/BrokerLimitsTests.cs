@@ -6,9 +6,9 @@ using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Grains.Observability;
 using FleetQuant.Protocol.Topics;
-using Microsoft.Extensions.DependencyInjection;
 using FleetQuant.TestSupport;
 using FleetQuant.TestSupport.Server;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FleetQuant.Gateway.Tests;
 

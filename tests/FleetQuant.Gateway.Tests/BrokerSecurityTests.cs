@@ -1,9 +1,9 @@
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
-using MQTTnet;
 using FleetQuant.TestSupport;
 using FleetQuant.TestSupport.Server;
+using MQTTnet;
 
 namespace FleetQuant.Gateway.Tests;
 

@@ -1,14 +1,14 @@
-using System.Net.Http.Json;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Compression.Data;
+using FleetQuant.DeviceAgent;
 using FleetQuant.DeviceAgent.Link;
 using FleetQuant.DeviceAgent.Profiles;
-using FleetQuant.DeviceAgent;
 using FleetQuant.Protocol.Messages;
-using FleetQuant.TestSupport.Server;
 using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FleetQuant.Gateway.Tests;

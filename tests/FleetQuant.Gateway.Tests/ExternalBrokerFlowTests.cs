@@ -1,15 +1,15 @@
-using System.Net.Http.Json;
 using System.Net;
+using System.Net.Http.Json;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Compression.Data;
+using FleetQuant.DeviceAgent;
 using FleetQuant.DeviceAgent.Link;
 using FleetQuant.DeviceAgent.Profiles;
-using FleetQuant.DeviceAgent;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Protocol.Messages;
-using FleetQuant.TestSupport.Server;
 using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FleetQuant.Gateway.Tests;

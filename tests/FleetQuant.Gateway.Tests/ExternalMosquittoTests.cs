@@ -4,9 +4,9 @@ using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
-using MQTTnet;
 using FleetQuant.TestSupport;
 using FleetQuant.TestSupport.Server;
+using MQTTnet;
 
 namespace FleetQuant.Gateway.Tests;
 

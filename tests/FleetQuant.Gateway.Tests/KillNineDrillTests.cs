@@ -1,17 +1,17 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Compression.Data;
+using FleetQuant.DeviceAgent;
 using FleetQuant.DeviceAgent.Link;
 using FleetQuant.DeviceAgent.Profiles;
-using FleetQuant.DeviceAgent;
 using FleetQuant.Gateway.Hosting;
-using FleetQuant.TestSupport.Server;
 using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FleetQuant.Gateway.Tests;

@@ -1,5 +1,5 @@
-using System.Net.Http.Json;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Api;
@@ -7,8 +7,8 @@ using FleetQuant.Gateway.Tests.Support;
 using FleetQuant.Protocol.Manifests;
 using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
-using FleetQuant.TestSupport.Server;
 using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests;
 

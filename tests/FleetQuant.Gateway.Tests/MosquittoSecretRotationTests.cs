@@ -1,11 +1,11 @@
-using System.Net.Http.Json;
 using System.Net;
+using System.Net.Http.Json;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Gateway.Api;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
-using FleetQuant.TestSupport.Server;
 using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 using MQTTnet;
 
 namespace FleetQuant.Gateway.Tests;

@@ -1,8 +1,8 @@
-using System.Net.Http.Json;
 using System.Net;
-using System.Text.Json.Serialization;
-using System.Text.Json;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Compression.Data;
 using FleetQuant.Gateway.Api;
@@ -10,10 +10,10 @@ using FleetQuant.Gateway.Broker;
 using FleetQuant.Gateway.Hosting;
 using FleetQuant.Gateway.Mosquitto;
 using FleetQuant.Gateway.Tests.Support;
-using FleetQuant.TestSupport.Server;
 using FleetQuant.TestSupport;
-using MQTTnet;
+using FleetQuant.TestSupport.Server;
 using Microsoft.Extensions.DependencyInjection;
+using MQTTnet;
 
 namespace FleetQuant.Gateway.Tests;
 

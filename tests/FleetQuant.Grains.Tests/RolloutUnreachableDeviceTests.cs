@@ -4,11 +4,11 @@ using FleetQuant.Grains.Hosting;
 using FleetQuant.Grains.Planning;
 using FleetQuant.Grains.Rollouts;
 using FleetQuant.Grains.Tests.Support;
+using FleetQuant.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using Orleans.Hosting;
 using Orleans.Runtime;
-using FleetQuant.TestSupport;
 
 namespace FleetQuant.Grains.Tests;
 

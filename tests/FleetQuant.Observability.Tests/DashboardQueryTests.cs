@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using FleetQuant.Observability.Tests.Support;
-using Xunit.Abstractions;
 using FleetQuant.TestSupport.Server;
+using Xunit.Abstractions;
 
 namespace FleetQuant.Observability.Tests;
 

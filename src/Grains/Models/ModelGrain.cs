@@ -1,7 +1,7 @@
-using FleetQuant.Grains.Observability;
 using FleetQuant.Grains.Artifacts;
 using FleetQuant.Grains.Compression;
 using FleetQuant.Grains.Hosting;
+using FleetQuant.Grains.Observability;
 using FleetQuant.Grains.Planning;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;

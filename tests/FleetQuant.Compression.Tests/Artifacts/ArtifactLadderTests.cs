@@ -3,8 +3,8 @@ using FleetQuant.Compression.Deltas;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
 using FleetQuant.Compression.TensorCoding;
-using Google.Protobuf;
 using FleetQuant.TestSupport;
+using Google.Protobuf;
 
 namespace FleetQuant.Compression.Tests.Artifacts;
 

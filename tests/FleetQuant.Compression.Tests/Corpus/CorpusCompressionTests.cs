@@ -1,8 +1,8 @@
 using FleetQuant.Compression.Artifacts;
+using FleetQuant.Compression.Evaluation;
 using FleetQuant.Compression.Onnx;
 using FleetQuant.Compression.Pipeline;
 using FleetQuant.Compression.Recipes;
-using FleetQuant.Compression.Evaluation;
 using FleetQuant.Compression.Tests.Support;
 
 namespace FleetQuant.Compression.Tests.Corpus;

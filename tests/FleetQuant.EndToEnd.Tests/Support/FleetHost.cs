@@ -1,11 +1,11 @@
-using System.Net.Http.Json;
 using System.Net;
-using System.Text.Json.Serialization;
-using System.Text.Json;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using FleetQuant.Api.Contracts;
-using FleetQuant.TestSupport.Server;
 using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.EndToEnd.Tests.Support;
 

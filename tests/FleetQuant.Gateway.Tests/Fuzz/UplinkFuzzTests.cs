@@ -9,9 +9,9 @@ using FleetQuant.Protocol.Messages;
 using FleetQuant.Protocol.Topics;
 using FleetQuant.Protocol.Transfer;
 using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using FleetQuant.TestSupport.Server;
 
 namespace FleetQuant.Gateway.Tests.Fuzz;
 

@@ -3,10 +3,10 @@ using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Planning;
 using FleetQuant.Grains.Rollouts;
 using FleetQuant.Grains.Tests.Support;
+using FleetQuant.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using Orleans.Runtime;
-using FleetQuant.TestSupport;
 
 namespace FleetQuant.Grains.Tests.Hosting;
 

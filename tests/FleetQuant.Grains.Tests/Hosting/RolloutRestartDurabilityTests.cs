@@ -4,9 +4,9 @@ using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Planning;
 using FleetQuant.Grains.Rollouts;
 using FleetQuant.Grains.Tests.Support;
+using FleetQuant.TestSupport;
 using Microsoft.Data.Sqlite;
 using Orleans.TestingHost;
-using FleetQuant.TestSupport;
 
 namespace FleetQuant.Grains.Tests.Hosting;
 

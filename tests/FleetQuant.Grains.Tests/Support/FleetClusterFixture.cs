@@ -4,10 +4,10 @@ using FleetQuant.Grains.Devices;
 using FleetQuant.Grains.Hosting;
 using FleetQuant.Grains.Models;
 using FleetQuant.Grains.Planning;
+using FleetQuant.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.TestingHost;
-using FleetQuant.TestSupport;
 
 namespace FleetQuant.Grains.Tests.Support;
 

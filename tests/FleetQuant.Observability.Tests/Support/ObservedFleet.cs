@@ -1,16 +1,16 @@
-using System.Net.Http.Json;
 using System.Net;
-using System.Text.Json.Serialization;
-using System.Text.Json;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using FleetQuant.Api.Contracts;
 using FleetQuant.Compression.Data;
+using FleetQuant.DeviceAgent;
 using FleetQuant.DeviceAgent.Link;
 using FleetQuant.DeviceAgent.Profiles;
-using FleetQuant.DeviceAgent;
 using FleetQuant.Protocol.Topics;
-using FleetQuant.TestSupport.Server;
 using FleetQuant.TestSupport;
+using FleetQuant.TestSupport.Server;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FleetQuant.Observability.Tests.Support;
